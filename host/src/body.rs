@@ -1,0 +1,41 @@
+//! Sending response bodies on an h2 stream, honouring flow control, off the
+//! guest's task so a guest never waits for a slow client.
+
+use std::future::poll_fn;
+
+use bytes::Bytes;
+use h2::SendStream;
+
+/// Largest chunk asked of the flow-control window at once.
+const CHUNK: usize = 64 << 10;
+
+/// Sends `body` on `stream` and ends the stream, waiting for window capacity
+/// as the client grants it. Fails if the client resets the stream or the
+/// connection goes away.
+pub async fn send_all(stream: &mut SendStream<Bytes>, mut body: Bytes) -> Result<(), h2::Error> {
+    while !body.is_empty() {
+        stream.reserve_capacity(body.len().min(CHUNK));
+        let granted = match poll_fn(|cx| stream.poll_capacity(cx)).await {
+            Some(granted) => granted?,
+            None => return Err(h2::Error::from(h2::Reason::CANCEL)),
+        };
+        if granted == 0 {
+            continue;
+        }
+        let chunk = body.split_to(granted.min(body.len()));
+        stream.send_data(chunk, body.is_empty())?;
+    }
+    Ok(())
+}
+
+/// Spawns a task that sends `body` and then runs `done` with the outcome.
+pub fn spawn_send(
+    mut stream: SendStream<Bytes>,
+    body: Bytes,
+    done: impl FnOnce(Result<(), h2::Error>) + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let result = send_all(&mut stream, body).await;
+        done(result);
+    });
+}

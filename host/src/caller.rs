@@ -1,0 +1,226 @@
+//! The `push:handler/caller` interface: `promise`, `respond`, `push` and the
+//! `promised` resource, checked here before anything reaches `h2`.
+
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use h2::server::{SendPushedResponse, SendResponse};
+use wasmtime::component::Resource;
+
+use crate::body;
+use crate::conn::{ConnShared, PushSlot};
+use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
+use crate::state::HostState;
+use crate::validate;
+
+/// What the `caller` interface needs to know about the request being served.
+pub struct CallerState {
+    respond: Option<SendResponse<Bytes>>,
+    responded: bool,
+    head: bool,
+    scheme: String,
+    authority: String,
+    promised: u32,
+    max_pushes: u32,
+    conn: Arc<ConnShared>,
+    tag: Arc<str>,
+}
+
+impl CallerState {
+    /// State for a request whose response goes out through `respond`.
+    pub fn new(
+        respond: SendResponse<Bytes>,
+        request: &http::request::Parts,
+        conn: Arc<ConnShared>,
+        max_pushes: u32,
+        tag: Arc<str>,
+    ) -> Self {
+        CallerState {
+            respond: Some(respond),
+            responded: false,
+            head: request.method == http::Method::HEAD,
+            scheme: request.uri.scheme_str().unwrap_or("http").to_string(),
+            authority: crate::server::authority_of(request).unwrap_or_default(),
+            promised: 0,
+            max_pushes,
+            conn,
+            tag,
+        }
+    }
+
+    /// Whether the guest has sent its main response.
+    pub fn responded(&self) -> bool {
+        self.responded
+    }
+
+    /// The unused response handle, if the guest never responded.
+    pub fn take_unanswered(&mut self) -> Option<SendResponse<Bytes>> {
+        if self.responded { None } else { self.respond.take() }
+    }
+}
+
+/// A promised stream the guest has not pushed yet. Dropping it resets the
+/// stream with CANCEL, so the client never waits for a push that won't come.
+pub struct PromisedStream {
+    path: String,
+    head: bool,
+    send: Option<SendPushedResponse<Bytes>>,
+    slot: Option<PushSlot>,
+    tag: Arc<str>,
+}
+
+impl Drop for PromisedStream {
+    fn drop(&mut self) {
+        if let Some(mut send) = self.send.take() {
+            tracing::info!(
+                "{}: promised {} dropped without push; resetting stream {} with CANCEL",
+                self.tag,
+                self.path,
+                send.stream_id().as_u32()
+            );
+            send.send_reset(h2::Reason::CANCEL);
+        }
+    }
+}
+
+/// Polls `f` once without waiting: `Some` if the stream already has a reset or an error.
+fn reset_now(f: impl FnOnce(&mut Context<'_>) -> Poll<Result<h2::Reason, h2::Error>>) -> Option<String> {
+    match f(&mut Context::from_waker(Waker::noop())) {
+        Poll::Pending => None,
+        Poll::Ready(Ok(reason)) => Some(format!("reset by the client ({reason:?})")),
+        Poll::Ready(Err(e)) => Some(e.to_string()),
+    }
+}
+
+impl TypesHost for HostState {}
+
+impl CallerHost for HostState {
+    fn promise(&mut self, p: WitPushPromise) -> wasmtime::Result<Result<Resource<PromisedStream>, WitError>> {
+        let c = &mut self.caller;
+        if c.responded {
+            return Ok(Err(WitError::Closed));
+        }
+        let Some(send) = c.respond.as_mut() else {
+            return Ok(Err(WitError::Closed));
+        };
+        if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
+            tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
+            return Ok(Err(WitError::Closed));
+        }
+        let request = match validate::promise(&c.scheme, &c.authority, &p.method, &p.path, &p.headers) {
+            Ok(r) => r,
+            Err(why) => return Ok(Err(WitError::Invalid(why))),
+        };
+        if c.promised >= c.max_pushes {
+            return Ok(Err(WitError::LimitExceeded(format!(
+                "at most {} pushes per request",
+                c.max_pushes
+            ))));
+        }
+        let slot = match c.conn.try_reserve_push() {
+            Ok(slot) => slot,
+            Err(max) => {
+                return Ok(Err(WitError::LimitExceeded(format!(
+                    "the client allows {max} concurrent pushed streams"
+                ))));
+            }
+        };
+        let pushed = match send.push_request(request) {
+            Ok(pushed) => pushed,
+            Err(e) if e.to_string().contains("disabled server push") => return Ok(Err(WitError::PushDisabled)),
+            Err(e) => {
+                tracing::info!("{}: promise {} failed: {e}", c.tag, p.path);
+                return Ok(Err(WitError::Closed));
+            }
+        };
+        c.promised += 1;
+        c.conn.note_promised(pushed.stream_id().as_u32(), &p.path);
+        tracing::debug!("{}: promised {} on stream {}", c.tag, p.path, pushed.stream_id().as_u32());
+        let stream = PromisedStream {
+            path: p.path,
+            head: p.method == "HEAD",
+            send: Some(pushed),
+            slot: Some(slot),
+            tag: c.tag.clone(),
+        };
+        Ok(Ok(self.table.push(stream)?))
+    }
+
+    fn respond(&mut self, r: WitResponse) -> wasmtime::Result<Result<(), WitError>> {
+        let c = &mut self.caller;
+        if c.responded {
+            return Ok(Err(WitError::AlreadyResponded));
+        }
+        let head = match validate::response(r.status, &r.headers, r.body.len()) {
+            Ok(head) => head,
+            Err(why) => return Ok(Err(WitError::Invalid(why))),
+        };
+        let Some(mut send) = c.respond.take() else {
+            return Ok(Err(WitError::Closed));
+        };
+        c.responded = true;
+        let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
+        let stream = match send.send_response(head, body.is_empty()) {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::info!("{}: respond failed: {e}", c.tag);
+                return Ok(Err(WitError::Closed));
+            }
+        };
+        if !body.is_empty() {
+            let tag = c.tag.clone();
+            body::spawn_send(stream, body, move |result| {
+                if let Err(e) = result {
+                    tracing::info!("{tag}: response body not delivered: {e}");
+                }
+            });
+        }
+        Ok(Ok(()))
+    }
+
+    fn push(&mut self, promised: Resource<PromisedStream>, r: WitResponse) -> wasmtime::Result<Result<(), WitError>> {
+        let mut p = self.table.delete(promised)?;
+        let head = match validate::response(r.status, &r.headers, r.body.len()) {
+            Ok(head) => head,
+            Err(why) => return Ok(Err(WitError::Invalid(why))),
+        };
+        let mut send = p.send.take().expect("a promised stream is pushed once");
+        let slot = p.slot.take();
+        if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
+            tracing::info!("{}: push {} refused: stream {why}", p.tag, p.path);
+            return Ok(Err(WitError::Refused));
+        }
+        let body = if p.head { Bytes::new() } else { Bytes::from(r.body) };
+        let stream = match send.send_response(head, body.is_empty()) {
+            Ok(stream) => stream,
+            Err(e) if e.is_reset() => {
+                tracing::info!("{}: push {} refused: {e}", p.tag, p.path);
+                return Ok(Err(WitError::Refused));
+            }
+            Err(e) => {
+                tracing::info!("{}: push {} failed: {e}", p.tag, p.path);
+                return Ok(Err(WitError::Closed));
+            }
+        };
+        let (tag, path) = (p.tag.clone(), std::mem::take(&mut p.path));
+        body::spawn_send(stream, body, move |result| {
+            drop(slot);
+            if let Err(e) = result {
+                tracing::info!("{tag}: pushed {path} not delivered: {e}");
+            }
+        });
+        Ok(Ok(()))
+    }
+}
+
+impl HostPromised for HostState {
+    fn path(&mut self, this: Resource<PromisedStream>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&this)?.path.clone())
+    }
+
+    fn drop(&mut self, this: Resource<PromisedStream>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! State one HTTP/2 connection shares with the requests running on it.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Per-connection facts the handlers need: the client's stream limit and how
+/// many pushed streams are open.
+#[derive(Debug)]
+pub struct ConnShared {
+    /// Connection number, for logs.
+    pub id: u64,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The client's SETTINGS_MAX_CONCURRENT_STREAMS, as last seen by the connection task.
+    max_send_streams: AtomicUsize,
+    /// Promised streams not yet finished (promised, being pushed).
+    open_pushes: AtomicUsize,
+    /// The most recent promised stream ids and their paths, to name resets.
+    recent_pushes: Mutex<VecDeque<(u32, String)>>,
+}
+
+/// How many promised streams are remembered for naming client resets.
+const RECENT_PUSHES: usize = 256;
+
+/// One promised stream counted against the client's limit; released on drop.
+#[derive(Debug)]
+pub struct PushSlot(Arc<ConnShared>);
+
+impl ConnShared {
+    /// A connection with no pushes open yet.
+    pub fn new(id: u64, peer: SocketAddr) -> Arc<Self> {
+        Arc::new(ConnShared {
+            id,
+            peer,
+            max_send_streams: AtomicUsize::new(usize::MAX),
+            open_pushes: AtomicUsize::new(0),
+            recent_pushes: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    /// Records the client's current limit on streams the server opens.
+    pub fn set_max_send_streams(&self, max: usize) {
+        self.max_send_streams.store(max, Ordering::Relaxed);
+    }
+
+    /// Takes a push slot, or returns the client's limit if none is free.
+    pub fn try_reserve_push(self: &Arc<Self>) -> Result<PushSlot, usize> {
+        let max = self.max_send_streams.load(Ordering::Relaxed);
+        self.open_pushes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| (open < max).then_some(open + 1))
+            .map(|_| PushSlot(self.clone()))
+            .map_err(|_| max)
+    }
+
+    /// Remembers that `stream` was promised for `path`.
+    pub fn note_promised(&self, stream: u32, path: &str) {
+        let mut recent = self.recent_pushes.lock().unwrap();
+        if recent.len() == RECENT_PUSHES {
+            recent.pop_front();
+        }
+        recent.push_back((stream, path.to_string()));
+    }
+
+    /// Logs a RST_STREAM the client sent, naming the pushed path if known.
+    pub fn on_client_reset(&self, stream: u32, code: u32) {
+        let reason = h2::Reason::from(code);
+        if stream % 2 == 1 {
+            tracing::info!("conn={} stream={stream}: client reset its request stream ({reason:?})", self.id);
+            return;
+        }
+        let recent = self.recent_pushes.lock().unwrap();
+        let path = recent.iter().find(|(id, _)| *id == stream).map_or("?", |(_, p)| p.as_str());
+        tracing::info!(
+            "conn={} stream={stream}: client reset pushed stream {path} ({reason:?})",
+            self.id
+        );
+    }
+
+    /// Pushed streams open right now.
+    pub fn open_pushes(&self) -> usize {
+        self.open_pushes.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for PushSlot {
+    fn drop(&mut self) {
+        self.0.open_pushes.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_respect_the_client_limit() {
+        let conn = ConnShared::new(1, "127.0.0.1:1".parse().unwrap());
+        conn.set_max_send_streams(2);
+        let a = conn.try_reserve_push().unwrap();
+        let _b = conn.try_reserve_push().unwrap();
+        assert_eq!(conn.try_reserve_push().unwrap_err(), 2);
+        drop(a);
+        assert!(conn.try_reserve_push().is_ok());
+        conn.set_max_send_streams(0);
+        assert_eq!(conn.try_reserve_push().unwrap_err(), 0);
+    }
+}

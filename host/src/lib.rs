@@ -1,0 +1,37 @@
+//! `push-host`: an HTTP/2 server whose request handlers are WebAssembly
+//! components that can use server push.
+//!
+//! Each request gets a fresh, sandboxed instance of the tenant's component
+//! (pooling allocator, pre-instantiated once), which answers through the
+//! `push:handler/caller` interface of `wit/push.wit`: `promise` sends a
+//! PUSH_PROMISE, `respond` the main response, `push` a promised response.
+//!
+//! Layout:
+//! - [`config`]: the limits and their defaults.
+//! - [`runtime`]: engine, component loading and checks, one `Store` per request,
+//!   deadlines (epoch interruption) and trap classification.
+//! - [`server`]: connections, streams, request bodies, error responses.
+//! - [`caller`]: the host side of the `caller` interface, with every check `h2`
+//!   does not do (origin, parent stream state, client stream limit).
+//! - [`validate`]: header, status, method and path checks.
+//! - [`body`]: sending bodies under flow control.
+//! - [`conn`]: per-connection state shared with requests.
+//! - [`sniff`]: a read tap that reports the client's RST_STREAM frames.
+//! - [`state`], [`stdio`]: the store's data and the guest's log streams.
+//! - `generated`: the `bindgen!` output, re-exported explicitly.
+
+pub mod body;
+pub mod caller;
+pub mod config;
+pub mod conn;
+mod generated;
+pub mod runtime;
+pub mod server;
+pub mod sniff;
+pub mod state;
+pub mod stdio;
+pub mod validate;
+
+pub use config::Limits;
+pub use runtime::{LoadError, Runtime};
+pub use server::serve;

@@ -1,0 +1,97 @@
+//! The `push-host` binary: parse flags, load the component, serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use push_host::{Limits, Runtime};
+
+/// Serve a WebAssembly component (world `push:handler/service`) over HTTP/2
+/// with server push.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The handler component (.wasm, built for wasm32-wasip2).
+    #[arg(long)]
+    module: PathBuf,
+    /// Address to listen on (h2c, prior knowledge); port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:7090")]
+    listen: SocketAddr,
+    /// Deadline per request, in milliseconds (504 past it).
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// Linear memory per instance, in MiB.
+    #[arg(long, default_value_t = 64)]
+    memory_mb: usize,
+    /// `promise` calls allowed per request.
+    #[arg(long, default_value_t = 32)]
+    max_pushes: u32,
+    /// Largest request body, in bytes (413 past it).
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body_bytes: usize,
+    /// Instances running at once (the pool's size); more requests queue.
+    #[arg(long, default_value_t = 100)]
+    max_concurrent: u32,
+    /// How long a queued request waits for an instance before 503, in milliseconds.
+    #[arg(long, default_value_t = 1_000)]
+    queue_timeout_ms: u64,
+    /// Concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS).
+    #[arg(long, default_value_t = 100)]
+    max_streams: u32,
+    /// Connections open at once.
+    #[arg(long, default_value_t = 1_024)]
+    max_connections: usize,
+}
+
+impl Args {
+    fn limits(&self) -> anyhow::Result<Limits> {
+        anyhow::ensure!(self.max_concurrent > 0, "--max-concurrent must be at least 1");
+        anyhow::ensure!(self.memory_mb > 0, "--memory-mb must be at least 1");
+        anyhow::ensure!(self.timeout_ms > 0, "--timeout-ms must be at least 1");
+        Ok(Limits {
+            timeout: Duration::from_millis(self.timeout_ms),
+            memory_bytes: self.memory_mb << 20,
+            max_pushes: self.max_pushes,
+            max_body_bytes: self.max_body_bytes,
+            max_concurrent: self.max_concurrent,
+            queue_timeout: Duration::from_millis(self.queue_timeout_ms),
+            max_streams_per_connection: self.max_streams,
+            max_connections: self.max_connections.max(1),
+            ..Limits::default()
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("push-host: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let limits = args.limits()?;
+    let runtime = Runtime::load(&args.module, limits)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr().context("listening address")?;
+    eprintln!("Serving HTTP/2 on http://{addr}/");
+    tokio::select! {
+        served = push_host::serve(listener, runtime) => served.context("server failed")?,
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
+    }
+    Ok(())
+}

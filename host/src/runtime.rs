@@ -1,0 +1,252 @@
+//! The wasm side of the host: one `Engine` with the pooling allocator and an
+//! epoch ticker, the component loaded and pre-instantiated once, and a fresh
+//! `Store` per request.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
+
+use crate::caller::CallerState;
+use crate::config::{EPOCH_TICK, Limits};
+use crate::generated::{Service, ServicePre, WitRequest};
+use crate::state::HostState;
+
+/// Why a component could not be loaded; each names the file and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file does not exist or cannot be read.
+    #[error("cannot read module {}: {error}", path.display())]
+    Read {
+        /// The module path.
+        path: PathBuf,
+        /// The IO error.
+        error: std::io::Error,
+    },
+    /// The file does not start with the wasm magic number.
+    #[error("{} is not a WebAssembly file (no \\0asm header)", path.display())]
+    NotWasm {
+        /// The module path.
+        path: PathBuf,
+    },
+    /// A core module was given where a component is needed.
+    #[error(
+        "{} is a core WebAssembly module, not a component: build it with `cargo build --target wasm32-wasip2`",
+        path.display()
+    )]
+    CoreModule {
+        /// The module path.
+        path: PathBuf,
+    },
+    /// The component failed to compile or validate.
+    #[error("{} is not a valid component: {message}", path.display())]
+    Invalid {
+        /// The module path.
+        path: PathBuf,
+        /// wasmtime's reason.
+        message: String,
+    },
+    /// The component imports something the host does not provide.
+    #[error("{} imports something push-host does not provide: {message}", path.display())]
+    Imports {
+        /// The module path.
+        path: PathBuf,
+        /// wasmtime's reason.
+        message: String,
+    },
+    /// The component does not export the handler interface.
+    #[error("{} does not export push:handler/handler@0.1.0: {message}", path.display())]
+    NoHandler {
+        /// The module path.
+        path: PathBuf,
+        /// wasmtime's reason.
+        message: String,
+    },
+    /// The engine could not be created with these limits.
+    #[error("cannot set up the wasm engine: {0}")]
+    Engine(String),
+}
+
+/// Why a request's handler did not finish normally.
+#[derive(Debug)]
+pub enum Failure {
+    /// The deadline passed.
+    TimedOut(Duration),
+    /// The guest trapped.
+    Trapped {
+        /// The trap's kind, e.g. "stack overflow"; safe to show the client.
+        kind: String,
+        /// wasmtime's full message with the guest backtrace, for the log.
+        detail: String,
+    },
+    /// No instance came free within the queue timeout.
+    Busy,
+}
+
+/// The deadline error raised from the epoch callback.
+#[derive(Debug)]
+struct DeadlineExceeded;
+
+impl std::fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("request deadline exceeded")
+    }
+}
+
+impl std::error::Error for DeadlineExceeded {}
+
+/// A loaded component, ready to serve requests.
+pub struct Runtime {
+    engine: Engine,
+    pre: ServicePre<HostState>,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+}
+
+impl Runtime {
+    /// Builds the engine, loads and checks `path`, links WASI and `caller`, and
+    /// starts the epoch ticker.
+    pub fn load(path: &Path, limits: Limits) -> Result<Arc<Self>, LoadError> {
+        let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
+        let path = path.to_owned();
+        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+            return Err(LoadError::NotWasm { path });
+        }
+        if bytes[4..8] == [1, 0, 0, 0] {
+            return Err(LoadError::CoreModule { path });
+        }
+        let engine = engine(&limits).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let component = Component::new(&engine, &bytes).map_err(|e| LoadError::Invalid {
+            path: path.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        crate::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let instance_pre = linker.instantiate_pre(&component).map_err(|e| LoadError::Imports {
+            path: path.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let pre = ServicePre::new(instance_pre).map_err(|e| LoadError::NoHandler {
+            path: path.clone(),
+            message: format!("{e:#}"),
+        })?;
+        start_epoch_ticker(&engine);
+        Ok(Arc::new(Runtime {
+            engine,
+            pre,
+            permits: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
+            limits,
+        }))
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Runs the handler for one request in a fresh instance. Returns the
+    /// unused response handle (if the guest never responded) and why the
+    /// handler failed, if it did.
+    pub async fn run(
+        &self,
+        request: WitRequest,
+        caller: CallerState,
+        tag: Arc<str>,
+    ) -> (Option<SendResponse<Bytes>>, Option<Failure>) {
+        let _permit = match tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                let mut caller = caller;
+                return (caller.take_unanswered(), Some(Failure::Busy));
+            }
+        };
+        let mut store = Store::new(&self.engine, HostState::new(caller, self.limits.memory_bytes, tag));
+        store.limiter(|s| &mut s.limiter);
+        let timeout = self.limits.timeout;
+        let deadline = Instant::now() + timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(wasmtime::Error::new(DeadlineExceeded))
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        // The epoch deadline stops guest code; this outer timeout also stops a
+        // guest parked in a host call (e.g. a WASI sleep).
+        let outcome = tokio::time::timeout(timeout + EPOCH_TICK * 10, async {
+            let service: Service = self.pre.instantiate_async(&mut store).await?;
+            service.push_handler_handler().call_handle(&mut store, &request).await
+        })
+        .await;
+        let failure = match outcome {
+            Ok(Ok(())) => None,
+            Err(_) => Some(Failure::TimedOut(timeout)),
+            Ok(Err(e)) if e.downcast_ref::<DeadlineExceeded>().is_some() => Some(Failure::TimedOut(timeout)),
+            Ok(Err(e)) => Some(describe_trap(&e, store.data().limiter.exceeded, &self.limits)),
+        };
+        let unanswered = store.data_mut().caller.take_unanswered();
+        (unanswered, failure)
+    }
+}
+
+/// Names a trap's kind and keeps wasmtime's message on one line.
+fn describe_trap(e: &wasmtime::Error, memory_exceeded: bool, limits: &Limits) -> Failure {
+    let kind = match e.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => "stack overflow".to_string(),
+        Some(Trap::UnreachableCodeReached) => "unreachable executed (a guest panic or abort)".to_string(),
+        Some(trap) => trap.to_string(),
+        None => "error".to_string(),
+    };
+    let kind = if memory_exceeded {
+        format!("{kind} after the memory limit of {} MiB was exceeded", limits.memory_bytes >> 20)
+    } else {
+        kind
+    };
+    let detail = format!("{e:?}").replace('\n', " | ");
+    Failure::Trapped { kind, detail }
+}
+
+fn engine(limits: &Limits) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(limits.max_concurrent)
+        .total_core_instances(limits.max_concurrent * 4)
+        .total_memories(limits.max_concurrent * 2)
+        .total_tables(limits.max_concurrent * 4)
+        .total_stacks(limits.max_concurrent)
+        .max_memory_size(limits.memory_bytes)
+        .max_core_instances_per_component(20)
+        .max_memories_per_component(4)
+        .max_tables_per_component(8);
+    let mut config = Config::new();
+    config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .epoch_interruption(true)
+        .max_wasm_stack(1 << 20);
+    Engine::new(&config)
+}
+
+/// One thread for the whole process advances the epoch every [`EPOCH_TICK`].
+fn start_epoch_ticker(engine: &Engine) {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawn the epoch ticker");
+}

@@ -1,0 +1,77 @@
+//! The data of one request's `Store`: WASI context, resource table, the
+//! caller state behind the `caller` interface, and the memory limiter.
+
+use std::sync::Arc;
+
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::caller::CallerState;
+use crate::stdio::{Channel, LogStream};
+
+/// Everything one guest instance can reach.
+pub struct HostState {
+    wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) caller: CallerState,
+    pub(crate) limiter: MemoryLimiter,
+}
+
+impl HostState {
+    /// A sandbox with stdout/stderr going to the log, clocks and random, and
+    /// nothing else: no environment, no arguments, no files, no sockets.
+    pub fn new(caller: CallerState, memory_bytes: usize, tag: Arc<str>) -> Self {
+        let wasi = WasiCtx::builder()
+            .stdout(LogStream::new(Channel::Stdout, tag.clone()))
+            .stderr(LogStream::new(Channel::Stderr, tag))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build();
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            caller,
+            limiter: MemoryLimiter {
+                max_bytes: memory_bytes,
+                exceeded: false,
+            },
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps each linear memory and remembers whether the guest hit the cap, so a
+/// trap that follows can be reported as "memory limit exceeded".
+pub struct MemoryLimiter {
+    max_bytes: usize,
+    /// The guest asked for more memory than allowed.
+    pub exceeded: bool,
+}
+
+/// Most table elements one instance may have.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}

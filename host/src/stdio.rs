@@ -1,0 +1,109 @@
+//! Guest stdout/stderr, forwarded line by line to the host's log and tagged
+//! with the connection and stream the guest is serving.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::AsyncWrite;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+/// Longest line kept; the rest of an over-long line is cut and marked.
+const MAX_LINE: usize = 4096;
+
+/// Which guest stream a line came from.
+#[derive(Clone, Copy, Debug)]
+pub enum Channel {
+    /// The guest's stdout.
+    Stdout,
+    /// The guest's stderr.
+    Stderr,
+}
+
+/// A WASI output stream that logs each complete line with `tracing`.
+#[derive(Clone)]
+pub struct LogStream {
+    inner: Arc<Mutex<LineBuffer>>,
+}
+
+struct LineBuffer {
+    channel: Channel,
+    tag: Arc<str>,
+    buf: Vec<u8>,
+    truncated: bool,
+}
+
+impl LogStream {
+    /// A stream whose lines are logged with `tag` (e.g. `conn=3 stream=1 GET /`).
+    pub fn new(channel: Channel, tag: Arc<str>) -> Self {
+        LogStream {
+            inner: Arc::new(Mutex::new(LineBuffer {
+                channel,
+                tag,
+                buf: Vec::new(),
+                truncated: false,
+            })),
+        }
+    }
+}
+
+impl LineBuffer {
+    fn write(&mut self, data: &[u8]) {
+        for &b in data {
+            if b == b'\n' {
+                self.emit();
+            } else if self.buf.len() < MAX_LINE {
+                self.buf.push(b);
+            } else {
+                self.truncated = true;
+            }
+        }
+    }
+
+    fn emit(&mut self) {
+        let line = String::from_utf8_lossy(&self.buf);
+        let line = line.trim_end_matches('\r');
+        let cut = if self.truncated { " [line truncated]" } else { "" };
+        match self.channel {
+            Channel::Stdout => tracing::info!(target: "guest", "{} stdout: {line}{cut}", self.tag),
+            Channel::Stderr => tracing::warn!(target: "guest", "{} stderr: {line}{cut}", self.tag),
+        }
+        self.buf.clear();
+        self.truncated = false;
+    }
+}
+
+impl Drop for LineBuffer {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            self.emit();
+        }
+    }
+}
+
+impl IsTerminal for LogStream {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for LogStream {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl AsyncWrite for LogStream {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.inner.lock().unwrap().write(data);
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}

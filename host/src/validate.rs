@@ -1,0 +1,147 @@
+//! Checks on what a guest asks the host to send, done before anything reaches
+//! `h2`, so a bad call becomes `error::invalid` instead of a broken stream.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode, Uri};
+
+/// Header names that are connection-specific and forbidden in HTTP/2 (RFC 9113 §8.2.2).
+const CONNECTION_SPECIFIC: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Converts guest header fields into a `HeaderMap`, checking each one.
+pub fn headers(fields: &[(String, Vec<u8>)]) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::with_capacity(fields.len());
+    for (name, value) in fields {
+        if name.starts_with(':') {
+            return Err(format!("pseudo-header {name:?} is set by the host"));
+        }
+        if name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!("header name {name:?} must be non-empty lowercase"));
+        }
+        let header =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+        if CONNECTION_SPECIFIC.contains(&name.as_str()) {
+            return Err(format!("connection-specific header {name:?} is not allowed in HTTP/2"));
+        }
+        if name == "te" && value.as_slice() != b"trailers" {
+            return Err("header \"te\" may only be \"trailers\" in HTTP/2".into());
+        }
+        if value.first().is_some_and(|b| *b == b' ' || *b == b'\t')
+            || value.last().is_some_and(|b| *b == b' ' || *b == b'\t')
+        {
+            return Err(format!("value of header {name:?} has leading or trailing whitespace"));
+        }
+        let value = HeaderValue::from_bytes(value)
+            .map_err(|_| format!("value of header {name:?} contains a control character"))?;
+        map.append(header, value);
+    }
+    Ok(map)
+}
+
+/// Builds the head of a response (main or pushed): status 200–599, valid
+/// headers, and a `content-length` that matches the body (added if absent).
+pub fn response(status: u16, fields: &[(String, Vec<u8>)], body_len: usize) -> Result<http::Response<()>, String> {
+    if !(200..=599).contains(&status) {
+        return Err(format!("status {status} is outside 200-599"));
+    }
+    let status = StatusCode::from_u16(status).map_err(|_| format!("invalid status {status}"))?;
+    let mut headers = headers(fields)?;
+    match headers.get(http::header::CONTENT_LENGTH) {
+        Some(v) if v.to_str().ok().and_then(|s| s.parse::<usize>().ok()) != Some(body_len) => {
+            return Err(format!("content-length {v:?} does not match the body's {body_len} bytes"));
+        }
+        Some(_) => {}
+        None => {
+            headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body_len));
+        }
+    }
+    let mut response = http::Response::new(());
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    Ok(response)
+}
+
+/// Builds a promised request on the parent request's own origin.
+pub fn promise(
+    scheme: &str,
+    authority: &str,
+    method: &str,
+    path: &str,
+    fields: &[(String, Vec<u8>)],
+) -> Result<http::Request<()>, String> {
+    let method = match method {
+        "GET" => Method::GET,
+        "HEAD" => Method::HEAD,
+        other => return Err(format!("method {other:?} cannot be promised (only GET or HEAD)")),
+    };
+    if !path.starts_with('/') {
+        return Err(format!("promised path {path:?} must start with '/'"));
+    }
+    if authority.is_empty() {
+        return Err("the request has no :authority or host, so nothing can be promised".into());
+    }
+    let uri: Uri = format!("{scheme}://{authority}{path}")
+        .parse()
+        .map_err(|e| format!("invalid promised path {path:?}: {e}"))?;
+    if uri.path_and_query().map(|p| p.as_str()) != Some(path) {
+        return Err(format!("invalid promised path {path:?}"));
+    }
+    let headers = headers(fields)?;
+    if headers.contains_key(http::header::CONTENT_LENGTH) {
+        return Err("a promised request has no body, so no content-length".into());
+    }
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(name: &str, value: &[u8]) -> Vec<(String, Vec<u8>)> {
+        vec![(name.to_string(), value.to_vec())]
+    }
+
+    #[test]
+    fn rejects_bad_headers() {
+        assert!(headers(&h("Bad Name", b"x")).is_err());
+        assert!(headers(&h("X-Upper", b"x")).is_err());
+        assert!(headers(&h("x-ok", b"a\nb")).is_err());
+        assert!(headers(&h("connection", b"close")).is_err());
+        assert!(headers(&h("te", b"gzip")).is_err());
+        assert!(headers(&h(":path", b"/")).is_err());
+        assert!(headers(&h("x-ok", b" padded")).is_err());
+        assert!(headers(&h("te", b"trailers")).is_ok());
+        assert!(headers(&h("x-ok", b"fine value")).is_ok());
+    }
+
+    #[test]
+    fn response_status_and_length() {
+        assert!(response(99, &[], 0).is_err());
+        assert!(response(600, &[], 0).is_err());
+        assert!(response(101, &[], 0).is_err());
+        let r = response(200, &[], 5).unwrap();
+        assert_eq!(r.headers()["content-length"], "5");
+        assert!(response(200, &h("content-length", b"4"), 5).is_err());
+        assert!(response(204, &h("content-length", b"0"), 0).is_ok());
+    }
+
+    #[test]
+    fn promise_rules() {
+        assert!(promise("http", "a:1", "POST", "/x", &[]).is_err());
+        assert!(promise("http", "a:1", "GET", "x", &[]).is_err());
+        assert!(promise("http", "", "GET", "/x", &[]).is_err());
+        assert!(promise("http", "a:1", "GET", "/x", &h("content-length", b"0")).is_err());
+        let r = promise("http", "a:1", "HEAD", "/x?y=1", &[]).unwrap();
+        assert_eq!(r.uri().to_string(), "http://a:1/x?y=1");
+        assert_eq!(r.method(), Method::HEAD);
+    }
+}
