@@ -5,6 +5,7 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 use h2::SendStream;
+use tokio::sync::watch;
 
 /// Largest chunk asked of the flow-control window at once.
 const CHUNK: usize = 64 << 10;
@@ -28,13 +29,23 @@ pub async fn send_all(stream: &mut SendStream<Bytes>, mut body: Bytes) -> Result
     Ok(())
 }
 
-/// Spawns a task that sends `body` and then runs `done` with the outcome.
+/// Spawns a task that waits for `after` (if any) to report `true` or close,
+/// sends `body`, and then runs `done` with the outcome.
+///
+/// Pushed responses wait for their main response this way: a promised stream
+/// depends on its parent (RFC 9113 §5.3.5 defaults), and a client that reads
+/// the main body before the pushed ones must not stall on a connection window
+/// the pushes filled.
 pub fn spawn_send(
     mut stream: SendStream<Bytes>,
     body: Bytes,
+    after: Option<watch::Receiver<bool>>,
     done: impl FnOnce(Result<(), h2::Error>) + Send + 'static,
 ) {
     tokio::spawn(async move {
+        if let Some(mut after) = after {
+            let _ = after.wait_for(|ready| *ready).await;
+        }
         let result = send_all(&mut stream, body).await;
         done(result);
     });

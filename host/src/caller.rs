@@ -6,10 +6,11 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use h2::server::{SendPushedResponse, SendResponse};
+use tokio::sync::watch;
 use wasmtime::component::Resource;
 
 use crate::body;
-use crate::conn::{ConnShared, PushSlot};
+use crate::conn::{ConnShared, LastPromise, PushSlot};
 use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
 use crate::state::HostState;
 use crate::validate;
@@ -25,6 +26,10 @@ pub struct CallerState {
     max_pushes: u32,
     conn: Arc<ConnShared>,
     tag: Arc<str>,
+    /// Set to `true` once the main body is sent (or dropped with the store):
+    /// pushed bodies wait for it.
+    main_sent: Option<watch::Sender<bool>>,
+    main_sent_rx: watch::Receiver<bool>,
 }
 
 impl CallerState {
@@ -36,6 +41,7 @@ impl CallerState {
         max_pushes: u32,
         tag: Arc<str>,
     ) -> Self {
+        let (main_sent, main_sent_rx) = watch::channel(false);
         CallerState {
             respond: Some(respond),
             responded: false,
@@ -46,6 +52,8 @@ impl CallerState {
             max_pushes,
             conn,
             tag,
+            main_sent: Some(main_sent),
+            main_sent_rx,
         }
     }
 
@@ -68,6 +76,7 @@ pub struct PromisedStream {
     send: Option<SendPushedResponse<Bytes>>,
     slot: Option<PushSlot>,
     tag: Arc<str>,
+    main_sent: watch::Receiver<bool>,
 }
 
 impl Drop for PromisedStream {
@@ -96,7 +105,7 @@ fn reset_now(f: impl FnOnce(&mut Context<'_>) -> Poll<Result<h2::Reason, h2::Err
 impl TypesHost for HostState {}
 
 impl CallerHost for HostState {
-    fn promise(&mut self, p: WitPushPromise) -> wasmtime::Result<Result<Resource<PromisedStream>, WitError>> {
+    async fn promise(&mut self, p: WitPushPromise) -> wasmtime::Result<Result<Resource<PromisedStream>, WitError>> {
         let c = &mut self.caller;
         if c.responded {
             return Ok(Err(WitError::Closed));
@@ -118,7 +127,14 @@ impl CallerHost for HostState {
                 c.max_pushes
             ))));
         }
-        let slot = match c.conn.try_reserve_push() {
+        let conn = c.conn.clone();
+        let parent = send.stream_id().as_u32();
+        let mut last = conn.last_promise().lock().await;
+        if last.parent != parent && last.parent != 0 && !conn.wait_promise_written(last.promised).await {
+            tracing::info!("{}: promise {}: the connection stopped writing", c.tag, p.path);
+            return Ok(Err(WitError::Closed));
+        }
+        let slot = match conn.try_reserve_push() {
             Ok(slot) => slot,
             Err(max) => {
                 return Ok(Err(WitError::LimitExceeded(format!(
@@ -134,15 +150,19 @@ impl CallerHost for HostState {
                 return Ok(Err(WitError::Closed));
             }
         };
+        let promised = pushed.stream_id().as_u32();
+        *last = LastPromise { parent, promised };
+        drop(last);
         c.promised += 1;
-        c.conn.note_promised(pushed.stream_id().as_u32(), &p.path);
-        tracing::debug!("{}: promised {} on stream {}", c.tag, p.path, pushed.stream_id().as_u32());
+        conn.note_promised(promised, &p.path);
+        tracing::debug!("{}: promised {} on stream {promised}", c.tag, p.path);
         let stream = PromisedStream {
             path: p.path,
             head: p.method == "HEAD",
             send: Some(pushed),
             slot: Some(slot),
             tag: c.tag.clone(),
+            main_sent: c.main_sent_rx.clone(),
         };
         Ok(Ok(self.table.push(stream)?))
     }
@@ -168,9 +188,17 @@ impl CallerHost for HostState {
                 return Ok(Err(WitError::Closed));
             }
         };
-        if !body.is_empty() {
+        let main_sent = c.main_sent.take();
+        if body.is_empty() {
+            if let Some(tx) = main_sent {
+                let _ = tx.send(true);
+            }
+        } else {
             let tag = c.tag.clone();
-            body::spawn_send(stream, body, move |result| {
+            body::spawn_send(stream, body, None, move |result| {
+                if let Some(tx) = main_sent {
+                    let _ = tx.send(true);
+                }
                 if let Err(e) = result {
                     tracing::info!("{tag}: response body not delivered: {e}");
                 }
@@ -204,7 +232,7 @@ impl CallerHost for HostState {
             }
         };
         let (tag, path) = (p.tag.clone(), std::mem::take(&mut p.path));
-        body::spawn_send(stream, body, move |result| {
+        body::spawn_send(stream, body, Some(p.main_sent.clone()), move |result| {
             drop(slot);
             if let Err(e) = result {
                 tracing::info!("{tag}: pushed {path} not delivered: {e}");

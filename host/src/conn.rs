@@ -2,8 +2,11 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 /// Per-connection facts the handlers need: the client's stream limit and how
 /// many pushed streams are open.
@@ -19,7 +22,29 @@ pub struct ConnShared {
     open_pushes: AtomicUsize,
     /// The most recent promised stream ids and their paths, to name resets.
     recent_pushes: Mutex<VecDeque<(u32, String)>>,
+    /// The highest promised stream id whose PUSH_PROMISE reached the socket.
+    promises_written: watch::Sender<u32>,
+    /// The last promise made on this connection; held while promising.
+    last_promise: tokio::sync::Mutex<LastPromise>,
 }
+
+/// The parent stream and promised id of the newest PUSH_PROMISE.
+///
+/// `h2` queues a PUSH_PROMISE on its parent stream and writes the queues of
+/// different streams round-robin, so promises made by two parents can reach
+/// the wire out of promised-id order, which the client must treat as a
+/// connection error (RFC 9113 §5.1.1). The host therefore lets a parent
+/// promise only once every PUSH_PROMISE of another parent has been written.
+#[derive(Debug, Default)]
+pub struct LastPromise {
+    /// Parent stream id (0: none yet).
+    pub parent: u32,
+    /// Promised stream id.
+    pub promised: u32,
+}
+
+/// How long a promise waits for another parent's PUSH_PROMISE to be written.
+const PROMISE_ORDER_WAIT: Duration = Duration::from_secs(5);
 
 /// How many promised streams are remembered for naming client resets.
 const RECENT_PUSHES: usize = 256;
@@ -37,6 +62,8 @@ impl ConnShared {
             max_send_streams: AtomicUsize::new(usize::MAX),
             open_pushes: AtomicUsize::new(0),
             recent_pushes: Mutex::new(VecDeque::new()),
+            promises_written: watch::channel(0).0,
+            last_promise: tokio::sync::Mutex::new(LastPromise::default()),
         })
     }
 
@@ -49,7 +76,9 @@ impl ConnShared {
     pub fn try_reserve_push(self: &Arc<Self>) -> Result<PushSlot, usize> {
         let max = self.max_send_streams.load(Ordering::Relaxed);
         self.open_pushes
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| (open < max).then_some(open + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < max).then_some(open + 1)
+            })
             .map(|_| PushSlot(self.clone()))
             .map_err(|_| max)
     }
@@ -67,15 +96,47 @@ impl ConnShared {
     pub fn on_client_reset(&self, stream: u32, code: u32) {
         let reason = h2::Reason::from(code);
         if stream % 2 == 1 {
-            tracing::info!("conn={} stream={stream}: client reset its request stream ({reason:?})", self.id);
+            tracing::info!(
+                "conn={} stream={stream}: client reset its request stream ({reason:?})",
+                self.id
+            );
             return;
         }
         let recent = self.recent_pushes.lock().unwrap();
-        let path = recent.iter().find(|(id, _)| *id == stream).map_or("?", |(_, p)| p.as_str());
+        let path = recent
+            .iter()
+            .find(|(id, _)| *id == stream)
+            .map_or("?", |(_, p)| p.as_str());
         tracing::info!(
             "conn={} stream={stream}: client reset pushed stream {path} ({reason:?})",
             self.id
         );
+    }
+
+    /// Records that the PUSH_PROMISE for `promised` was written to the socket.
+    pub fn on_promise_written(&self, promised: u32) {
+        self.promises_written.send_if_modified(|written| {
+            let newer = promised > *written;
+            if newer {
+                *written = promised;
+            }
+            newer
+        });
+    }
+
+    /// The newest promise on this connection, locked for making the next one.
+    pub fn last_promise(&self) -> &tokio::sync::Mutex<LastPromise> {
+        &self.last_promise
+    }
+
+    /// Waits until the PUSH_PROMISE for `promised` has been written; `false`
+    /// if that takes longer than a few seconds (a stalled connection).
+    pub async fn wait_promise_written(&self, promised: u32) -> bool {
+        let mut written = self.promises_written.subscribe();
+        matches!(
+            tokio::time::timeout(PROMISE_ORDER_WAIT, written.wait_for(|w| *w >= promised)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Pushed streams open right now.

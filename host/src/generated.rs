@@ -7,7 +7,10 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "service",
-        imports: { default: trappable },
+        imports: {
+            "push:handler/caller.promise": async | trappable,
+            default: trappable,
+        },
         exports: { default: async },
         with: {
             "push:handler/caller.promised": crate::caller::PromisedStream,
@@ -19,6 +22,5 @@ pub use bindings::Service;
 pub use bindings::ServicePre;
 pub use bindings::push::handler::caller::{Host as CallerHost, HostPromised, add_to_linker};
 pub use bindings::push::handler::types::{
-    Error as WitError, Host as TypesHost, PushPromise as WitPushPromise, Request as WitRequest,
-    Response as WitResponse,
+    Error as WitError, Host as TypesHost, PushPromise as WitPushPromise, Request as WitRequest, Response as WitResponse,
 };

@@ -209,7 +209,10 @@ fn describe_trap(e: &wasmtime::Error, memory_exceeded: bool, limits: &Limits) ->
         None => "error".to_string(),
     };
     let kind = if memory_exceeded {
-        format!("{kind} after the memory limit of {} MiB was exceeded", limits.memory_bytes >> 20)
+        format!(
+            "{kind} after the memory limit of {} MiB was exceeded",
+            limits.memory_bytes >> 20
+        )
     } else {
         kind
     };

@@ -133,7 +133,12 @@ async fn handle_stream(
             tracing::info!("{tag}: handled in {ms} ms");
             return;
         }
-        None => (500, "handler returned without a response".to_string(), String::new(), None),
+        None => (
+            500,
+            "handler returned without a response".to_string(),
+            String::new(),
+            None,
+        ),
         Some(Failure::TimedOut(limit)) => (
             504,
             format!("handler timed out after {} ms", limit.as_millis()),

@@ -1,8 +1,15 @@
-//! A read-side tap on a connection that spots the client's RST_STREAM frames.
+//! A tap on a connection's bytes that spots two frame kinds `h2` keeps to
+//! itself.
 //!
-//! `h2` drops a reset that arrives after a pushed stream has finished, yet an
-//! operator wants to know which pushes clients reject. The tap parses only
-//! frame headers (9 bytes each) and hands RST_STREAM frames to [`ConnShared`].
+//! - Read side: the client's RST_STREAM frames. `h2` drops a reset that
+//!   arrives after a pushed stream has finished, yet an operator wants to
+//!   know which pushes clients reject.
+//! - Write side: the PUSH_PROMISE frames actually written, so promises from
+//!   different parent streams go out in promised-stream-id order (see
+//!   [`ConnShared::wait_promise_written`]).
+//!
+//! The tap parses only frame headers (9 bytes) and the first 4 payload bytes
+//! of those two kinds.
 
 use std::io;
 use std::pin::Pin;
@@ -13,47 +20,85 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::conn::ConnShared;
 
+/// Length of the client connection preface.
 const PREFACE_LEN: usize = 24;
 const FRAME_HEADER_LEN: usize = 9;
-const RST_STREAM: u8 = 0x3;
+/// RST_STREAM frame type.
+pub const RST_STREAM: u8 = 0x3;
+/// PUSH_PROMISE frame type.
+pub const PUSH_PROMISE: u8 = 0x5;
+const PADDED: u8 = 0x8;
 
-/// Frame-header parser state.
-#[derive(Debug)]
-enum State {
-    Preface { left: usize },
-    Header { buf: [u8; FRAME_HEADER_LEN], filled: usize },
-    Skip { left: usize },
-    Rst { stream: u32, code: [u8; 4], filled: usize },
+/// A frame the tap reports: its type, stream and first payload word (the
+/// error code of RST_STREAM, the promised stream id of PUSH_PROMISE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// Frame type.
+    pub kind: u8,
+    /// Stream identifier.
+    pub stream: u32,
+    /// The first 32-bit word of the payload (after padding length, if any).
+    pub word: u32,
 }
 
-/// Parses the client-to-server byte stream, reporting RST_STREAM frames.
+#[derive(Debug)]
+enum State {
+    Skip {
+        left: usize,
+    },
+    Header {
+        buf: [u8; FRAME_HEADER_LEN],
+        filled: usize,
+    },
+    Word {
+        kind: u8,
+        stream: u32,
+        pad: bool,
+        buf: [u8; 5],
+        filled: usize,
+        left: usize,
+    },
+}
+
+impl State {
+    fn header() -> Self {
+        State::Header {
+            buf: [0; FRAME_HEADER_LEN],
+            filled: 0,
+        }
+    }
+}
+
+/// Parses one direction of an HTTP/2 byte stream, reporting RST_STREAM and
+/// PUSH_PROMISE frames.
 #[derive(Debug)]
 pub struct FrameTap {
     state: State,
 }
 
-impl Default for FrameTap {
-    fn default() -> Self {
+impl FrameTap {
+    /// A tap for the client-to-server direction (starts with the preface).
+    pub fn client_to_server() -> Self {
         FrameTap {
-            state: State::Preface { left: PREFACE_LEN },
+            state: State::Skip { left: PREFACE_LEN },
         }
     }
-}
 
-impl FrameTap {
-    /// Feeds bytes read from the client; calls `on_reset(stream, code)` per RST_STREAM.
-    pub fn feed(&mut self, mut data: &[u8], on_reset: &mut impl FnMut(u32, u32)) {
+    /// A tap for the server-to-client direction (frames from the first byte).
+    pub fn server_to_client() -> Self {
+        FrameTap { state: State::header() }
+    }
+
+    /// Feeds bytes in order; calls `on_frame` per reported frame.
+    pub fn feed(&mut self, mut data: &[u8], on_frame: &mut impl FnMut(Seen)) {
         while !data.is_empty() {
             match &mut self.state {
-                State::Preface { left } | State::Skip { left } => {
+                State::Skip { left } => {
                     let n = (*left).min(data.len());
                     *left -= n;
                     data = &data[n..];
                     if *left == 0 {
-                        self.state = State::Header {
-                            buf: [0; FRAME_HEADER_LEN],
-                            filled: 0,
-                        };
+                        self.state = State::header();
                     }
                 }
                 State::Header { buf, filled } => {
@@ -63,33 +108,57 @@ impl FrameTap {
                     data = &data[n..];
                     if *filled == FRAME_HEADER_LEN {
                         let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]) as usize;
+                        let (kind, flags) = (buf[3], buf[4]);
                         let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
-                        self.state = if buf[3] == RST_STREAM && len == 4 {
-                            State::Rst {
+                        let pad = kind == PUSH_PROMISE && flags & PADDED != 0;
+                        let need = 4 + usize::from(pad);
+                        self.state = if (kind == RST_STREAM || kind == PUSH_PROMISE) && len >= need {
+                            State::Word {
+                                kind,
                                 stream,
-                                code: [0; 4],
+                                pad,
+                                buf: [0; 5],
                                 filled: 0,
+                                left: len,
                             }
                         } else if len == 0 {
-                            State::Header {
-                                buf: [0; FRAME_HEADER_LEN],
-                                filled: 0,
-                            }
+                            State::header()
                         } else {
                             State::Skip { left: len }
                         };
                     }
                 }
-                State::Rst { stream, code, filled } => {
-                    let n = (4 - *filled).min(data.len());
-                    code[*filled..*filled + n].copy_from_slice(&data[..n]);
+                State::Word {
+                    kind,
+                    stream,
+                    pad,
+                    buf,
+                    filled,
+                    left,
+                } => {
+                    let need = 4 + usize::from(*pad);
+                    let n = (need - *filled).min(data.len());
+                    buf[*filled..*filled + n].copy_from_slice(&data[..n]);
                     *filled += n;
+                    *left -= n;
                     data = &data[n..];
-                    if *filled == 4 {
-                        on_reset(*stream, u32::from_be_bytes(*code));
-                        self.state = State::Header {
-                            buf: [0; FRAME_HEADER_LEN],
-                            filled: 0,
+                    if *filled == need {
+                        let w = &buf[usize::from(*pad)..need];
+                        let word = u32::from_be_bytes([w[0], w[1], w[2], w[3]]);
+                        let word = if *kind == PUSH_PROMISE {
+                            word & 0x7fff_ffff
+                        } else {
+                            word
+                        };
+                        on_frame(Seen {
+                            kind: *kind,
+                            stream: *stream,
+                            word,
+                        });
+                        self.state = if *left == 0 {
+                            State::header()
+                        } else {
+                            State::Skip { left: *left }
                         };
                     }
                 }
@@ -98,21 +167,34 @@ impl FrameTap {
     }
 }
 
-/// An IO object whose reads go through a [`FrameTap`].
+/// An IO object whose reads and writes go through a [`FrameTap`] each.
 pub struct Tapped<T> {
     io: T,
-    tap: FrameTap,
+    read_tap: FrameTap,
+    write_tap: FrameTap,
     conn: Arc<ConnShared>,
 }
 
 impl<T> Tapped<T> {
-    /// Wraps `io`, reporting resets to `conn`.
+    /// Wraps a server-side `io`, reporting to `conn`.
     pub fn new(io: T, conn: Arc<ConnShared>) -> Self {
         Tapped {
             io,
-            tap: FrameTap::default(),
+            read_tap: FrameTap::client_to_server(),
+            write_tap: FrameTap::server_to_client(),
             conn,
         }
+    }
+}
+
+impl<T> Tapped<T> {
+    fn wrote(&mut self, data: &[u8]) {
+        let conn = &self.conn;
+        self.write_tap.feed(data, &mut |seen| {
+            if seen.kind == PUSH_PROMISE {
+                conn.on_promise_written(seen.word);
+            }
+        });
     }
 }
 
@@ -123,8 +205,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for Tapped<T> {
         let res = Pin::new(&mut this.io).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = res {
             let conn = &this.conn;
-            this.tap
-                .feed(&buf.filled()[before..], &mut |stream, code| conn.on_client_reset(stream, code));
+            this.read_tap.feed(&buf.filled()[before..], &mut |seen| {
+                if seen.kind == RST_STREAM {
+                    conn.on_client_reset(seen.stream, seen.word);
+                }
+            });
         }
         res
     }
@@ -132,7 +217,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for Tapped<T> {
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Tapped<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, data)
+        let res = Pin::new(&mut self.io).poll_write(cx, data);
+        if let Poll::Ready(Ok(n)) = res {
+            self.wrote(&data[..n]);
+        }
+        res
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -148,7 +237,18 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Tapped<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        let res = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(mut n)) = res {
+            for buf in bufs {
+                let take = n.min(buf.len());
+                self.wrote(&buf[..take]);
+                n -= take;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        res
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -171,20 +271,29 @@ mod tests {
     }
 
     #[test]
-    fn finds_resets_across_split_reads() {
+    fn finds_resets_and_promises_across_split_reads() {
         let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
         bytes.extend(frame(0x4, 0, &[0, 2, 0, 0, 0, 0]));
         bytes.extend(frame(0x1, 1, &[1, 2, 3]));
         bytes.extend(frame(RST_STREAM, 4, &8u32.to_be_bytes()));
         bytes.extend(frame(0x8, 0, &[0, 0, 1, 0]));
         bytes.extend(frame(RST_STREAM, 6, &0u32.to_be_bytes()));
+        bytes.extend(frame(PUSH_PROMISE, 1, &[0, 0, 0, 8, 0x82, 0x84]));
         for split in 1..bytes.len() {
-            let mut tap = FrameTap::default();
+            let mut tap = FrameTap::client_to_server();
             let mut seen = Vec::new();
             for chunk in bytes.chunks(split) {
-                tap.feed(chunk, &mut |s, c| seen.push((s, c)));
+                tap.feed(chunk, &mut |s| seen.push((s.kind, s.stream, s.word)));
             }
-            assert_eq!(seen, vec![(4, 8), (6, 0)], "chunk size {split}");
+            assert_eq!(
+                seen,
+                vec![(RST_STREAM, 4, 8), (RST_STREAM, 6, 0), (PUSH_PROMISE, 1, 8)],
+                "chunk size {split}"
+            );
         }
+        let mut tap = FrameTap::server_to_client();
+        let mut seen = Vec::new();
+        tap.feed(&frame(PUSH_PROMISE, 3, &[0, 0, 0, 2, 0x82]), &mut |s| seen.push(s.word));
+        assert_eq!(seen, vec![2]);
     }
 }

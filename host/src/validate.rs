@@ -23,8 +23,7 @@ pub fn headers(fields: &[(String, Vec<u8>)]) -> Result<HeaderMap, String> {
         if name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(format!("header name {name:?} must be non-empty lowercase"));
         }
-        let header =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
         if CONNECTION_SPECIFIC.contains(&name.as_str()) {
             return Err(format!("connection-specific header {name:?} is not allowed in HTTP/2"));
         }
@@ -53,7 +52,9 @@ pub fn response(status: u16, fields: &[(String, Vec<u8>)], body_len: usize) -> R
     let mut headers = headers(fields)?;
     match headers.get(http::header::CONTENT_LENGTH) {
         Some(v) if v.to_str().ok().and_then(|s| s.parse::<usize>().ok()) != Some(body_len) => {
-            return Err(format!("content-length {v:?} does not match the body's {body_len} bytes"));
+            return Err(format!(
+                "content-length {v:?} does not match the body's {body_len} bytes"
+            ));
         }
         Some(_) => {}
         None => {

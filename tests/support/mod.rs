@@ -6,6 +6,8 @@
 //! wasm32-wasip2`) before `cargo test` runs.
 #![allow(dead_code)]
 
+pub mod h2c;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,9 +46,7 @@ pub fn push_host_bin() -> PathBuf {
 /// A guest component built by `cargo build --release --target wasm32-wasip2`,
 /// by crate name with `-` replaced by `_` (e.g. `http2_service`).
 pub fn guest(name: &str) -> PathBuf {
-    let path = target_dir()
-        .join("wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
+    let path = target_dir().join("wasm32-wasip2/release").join(format!("{name}.wasm"));
     assert!(
         path.exists(),
         "guest {} not found: run scripts/test.sh (it builds the guests first)",

@@ -1,0 +1,107 @@
+//! [`PushPromise`] (what to promise) and [`Promised`] (a promise that was sent).
+
+use crate::__private::bindings::push::handler::caller::Promised as RawPromised;
+use crate::__private::bindings::push::handler::types::PushPromise as RawPushPromise;
+use crate::headers::{self, Header};
+
+/// A request that the server promises to answer before the client asks for it
+/// (an HTTP/2 `PUSH_PROMISE`).
+///
+/// Pass it to [`Caller::promise`](crate::Caller::promise); answer the returned
+/// [`Promised`] with [`Caller::push`](crate::Caller::push). HTTP/2 requires
+/// promised requests to be safe and cacheable without a body, so the host
+/// answers [`Error::Invalid`](crate::Error::Invalid) for a method other than
+/// `GET` or `HEAD`, a path that does not start with `/`, or pseudo-header,
+/// connection-specific or body-related (`content-length`) header fields. The
+/// scheme and authority are those of the request being answered.
+///
+/// ```
+/// use push_guest::PushPromise;
+///
+/// let p = PushPromise::get("/style.css").with_header("Accept", "text/css");
+/// assert_eq!((p.method(), p.path()), ("GET", "/style.css"));
+/// assert_eq!(p.headers()[0], ("accept".to_string(), b"text/css".to_vec()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushPromise {
+    method: String,
+    path: String,
+    headers: Vec<Header>,
+}
+
+impl PushPromise {
+    /// A promise of `method path` (path with optional `?query`), with no header
+    /// fields.
+    pub fn new(method: impl Into<String>, path: impl Into<String>) -> Self {
+        PushPromise {
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A promise of `GET path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new("GET", path)
+    }
+
+    /// A promise of `HEAD path`.
+    pub fn head(path: impl Into<String>) -> Self {
+        Self::new("HEAD", path)
+    }
+
+    /// Appends a request header field to the promise; the name is lowercased.
+    pub fn with_header(mut self, name: impl AsRef<str>, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.push(headers::field(name.as_ref(), value));
+        self
+    }
+
+    /// The promised method.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The promised path (and query).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The promised request's header fields.
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    pub(crate) fn into_raw(self) -> RawPushPromise {
+        RawPushPromise {
+            method: self.method,
+            path: self.path,
+            headers: self.headers,
+        }
+    }
+}
+
+/// A promise the host has sent to the client: a reserved stream that waits for
+/// its response.
+///
+/// Answer it with [`Caller::push`](crate::Caller::push), which consumes it.
+/// Dropping it unanswered releases the handle, and the host then cancels the
+/// promised stream.
+#[derive(Debug)]
+pub struct Promised {
+    raw: RawPromised,
+}
+
+impl Promised {
+    pub(crate) fn from_raw(raw: RawPromised) -> Self {
+        Promised { raw }
+    }
+
+    pub(crate) fn into_raw(self) -> RawPromised {
+        self.raw
+    }
+
+    /// The promised path, as the host sent it in the `PUSH_PROMISE`.
+    pub fn path(&self) -> String {
+        self.raw.path()
+    }
+}

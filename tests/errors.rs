@@ -1,0 +1,288 @@
+//! Every error case of the `caller` contract, driven by the `test-guests`
+//! component (one behaviour per route) through the real `push-host`.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use support::h2c::{self, Ask};
+use support::{Host, guest};
+
+fn test_host(args: &[&str]) -> Host {
+    Host::start(&guest("test_guests"), args)
+}
+
+fn log_line(host: &Host, needle: &str) -> String {
+    host.wait_for_log(needle, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no log line with {needle:?}; log:\n{}", host.log()))
+}
+
+/// After each failure the same connection still serves a normal request.
+async fn still_serves(send: &mut h2::client::SendRequest<Bytes>, host: &Host) {
+    let ex = h2c::exchange(send, host.addr, "/hello", Ask::default()).await;
+    assert_eq!(ex.response.status, 200);
+    assert_eq!(ex.response.text(), "hello");
+}
+
+#[tokio::test]
+async fn traps_give_500_name_the_trap_and_leave_the_connection_usable() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    for (route, kind) in [
+        ("/trap", "unreachable"),
+        ("/unreachable", "unreachable"),
+        ("/stack-overflow", "stack overflow"),
+        ("/shadow-stack-overflow", "out of bounds memory access"),
+    ] {
+        let ex = h2c::exchange(&mut send, host.addr, route, Ask::default()).await;
+        assert_eq!(ex.response.status, 500, "{route}");
+        assert!(
+            ex.response.text().contains("guest trapped"),
+            "{route}: {}",
+            ex.response.text()
+        );
+        let line = log_line(&host, &format!("GET {route}: 500: guest trapped"));
+        assert!(line.contains(kind), "{route}: {line}");
+        still_serves(&mut send, &host).await;
+    }
+    // The panic message itself reaches the log through the guest's stderr.
+    log_line(&host, "test-guests: deliberate panic");
+}
+
+#[tokio::test]
+async fn no_response_gives_500() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/no-response", Ask::default()).await;
+    assert_eq!(ex.response.status, 500);
+    assert!(ex.response.text().contains("without a response"));
+    log_line(&host, "GET /no-response: 500: handler returned without a response");
+    still_serves(&mut send, &host).await;
+}
+
+#[tokio::test]
+async fn respond_twice_keeps_the_first_and_reports_already_responded() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/respond-twice", Ask::default()).await;
+    assert_eq!(ex.response.status, 200);
+    assert_eq!(ex.response.text(), "first");
+    let line = log_line(&host, "stderr: respond-twice: second respond returned");
+    assert!(line.contains("AlreadyResponded"), "{line}");
+}
+
+/// Each line of the body is one rejected call's error; all must be `invalid`.
+fn assert_invalid_lines(body: &str, expected: usize) {
+    let lines: Vec<_> = body.lines().collect();
+    assert_eq!(lines.len(), expected, "{body}");
+    for line in lines {
+        assert!(line.starts_with("invalid"), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_headers_and_statuses_send_nothing_so_the_guest_can_recover() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/invalid-header", Ask::default()).await;
+    assert_eq!(ex.response.status, 200);
+    assert_invalid_lines(&ex.response.text(), 3);
+    let ex = h2c::exchange(&mut send, host.addr, "/invalid-status", Ask::default()).await;
+    assert_eq!(ex.response.status, 200);
+    assert_invalid_lines(&ex.response.text(), 2);
+}
+
+#[tokio::test]
+async fn bad_promises_are_invalid_and_nothing_is_promised() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/promise-post", Ask::default()).await;
+    assert_eq!(ex.response.status, 200);
+    assert!(ex.promises.is_empty());
+    assert_invalid_lines(&ex.response.text(), 4);
+}
+
+#[tokio::test]
+async fn promise_after_respond_is_closed_and_never_sent() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/promise-after-respond", Ask::default()).await;
+    assert_eq!(ex.response.text(), "responded");
+    assert!(ex.promises.is_empty());
+    let line = log_line(&host, "stderr: promise-after-respond:");
+    assert!(line.contains("Closed"), "{line}");
+    still_serves(&mut send, &host).await;
+}
+
+#[tokio::test]
+async fn a_dropped_promise_is_cancelled_and_nothing_hangs() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/promise-dropped", Ask::default()).await;
+    assert_eq!(ex.response.text(), "dropped");
+    assert_eq!(ex.promises.len(), 1);
+    let (path, result) = &ex.pushes[0];
+    assert_eq!(path, "/dropped");
+    let err = result.as_ref().expect_err("the dropped promise is reset, not answered");
+    assert!(err.starts_with("CANCEL"), "{err}");
+    log_line(&host, "promised /dropped dropped without push");
+}
+
+#[tokio::test]
+async fn push_limit_per_request_and_per_client() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/push-limit", Ask::default()).await;
+    let body = ex.response.text();
+    assert!(body.starts_with("promised 32: limit-exceeded"), "{body}");
+    assert_eq!(ex.promises.len(), 32);
+    for (i, (path, r)) in ex.pushes.iter().enumerate() {
+        assert_eq!(path, &format!("/p/{i}"));
+        assert_eq!(r.as_ref().expect("pushed").text(), format!("p/{i}"));
+    }
+
+    // A client that allows 5 concurrent pushed streams gets 5.
+    let mut five = h2c::connect_with(host.addr, h2::client::Builder::new().max_concurrent_streams(5)).await;
+    let ex = h2c::exchange(&mut five, host.addr, "/push-limit", Ask::default()).await;
+    assert!(
+        ex.response.text().starts_with("promised 5: limit-exceeded"),
+        "{}",
+        ex.response.text()
+    );
+    assert_eq!(ex.pushes.len(), 5);
+
+    // A client that allows none gets none, and nothing hangs.
+    let mut none = h2c::connect_with(host.addr, h2::client::Builder::new().max_concurrent_streams(0)).await;
+    let ex = h2c::exchange(&mut none, host.addr, "/push-limit", Ask::default()).await;
+    assert!(
+        ex.response.text().starts_with("promised 0: limit-exceeded"),
+        "{}",
+        ex.response.text()
+    );
+    assert!(ex.promises.is_empty());
+
+    // The per-request limit is configurable.
+    let host = test_host(&["--max-pushes", "3"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/push-limit", Ask::default()).await;
+    assert!(
+        ex.response.text().starts_with("promised 3: limit-exceeded"),
+        "{}",
+        ex.response.text()
+    );
+}
+
+#[tokio::test]
+async fn large_request_bodies_echo_and_oversized_ones_get_413() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let body: Bytes = (0..1 << 20).map(|i| (i % 253) as u8).collect::<Vec<_>>().into();
+    let ex = h2c::exchange(
+        &mut send,
+        host.addr,
+        "/echo",
+        Ask {
+            method: Some(Method::POST),
+            body: body.clone(),
+            ..Ask::default()
+        },
+    )
+    .await;
+    assert_eq!(ex.response.status, 200);
+    assert_eq!(ex.response.headers["x-body-len"], "1048576");
+    assert!(ex.response.body == body, "echoed body differs");
+
+    let too_big: Bytes = vec![7u8; (1 << 20) + 1].into();
+    let ex = h2c::exchange(
+        &mut send,
+        host.addr,
+        "/echo",
+        Ask {
+            method: Some(Method::POST),
+            body: too_big,
+            ..Ask::default()
+        },
+    )
+    .await;
+    assert_eq!(ex.response.status, 413);
+    log_line(
+        &host,
+        "POST /echo: request body exceeds 1048576 bytes: 413, handler not run",
+    );
+    still_serves(&mut send, &host).await;
+}
+
+#[tokio::test]
+async fn large_responses_and_pushes_arrive_whole_under_flow_control() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let n = 5 * 1024 * 1024 + 17;
+    let ex = h2c::exchange(&mut send, host.addr, &format!("/large?bytes={n}"), Ask::default()).await;
+    let expected: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+    assert_eq!(ex.response.status, 200);
+    assert_eq!(ex.response.body.len(), n);
+    assert!(ex.response.body == expected, "main body differs");
+    let (path, pushed) = &ex.pushes[0];
+    assert_eq!(path, "/large-push");
+    let pushed = pushed.as_ref().expect("pushed");
+    assert_eq!(pushed.body.len(), n);
+    assert!(pushed.body == expected, "pushed body differs");
+}
+
+#[tokio::test]
+async fn pushing_a_stream_the_client_reset_is_refused() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let reject = ["/r1"];
+    let ex = h2c::exchange(
+        &mut send,
+        host.addr,
+        "/push-after-reset",
+        Ask {
+            reject: &reject,
+            ..Ask::default()
+        },
+    )
+    .await;
+    assert_eq!(ex.response.text(), "ok");
+    let line = log_line(&host, "stderr: push-after-reset:");
+    assert!(line.contains("Refused"), "{line}");
+    // The host saw the client's RST_STREAM and names the pushed path.
+    log_line(&host, "client reset pushed stream /r1 (CANCEL)");
+}
+
+#[tokio::test]
+async fn a_client_that_resets_its_request_does_not_disturb_others() {
+    let host = test_host(&[]);
+    let send = h2c::connect(host.addr, true).await;
+    let mut ready = send.clone().ready().await.unwrap();
+    let request = http::Request::get(format!("http://{}/spin-ms?ms=300", host.addr))
+        .body(())
+        .unwrap();
+    let (future, mut stream) = ready.send_request(request, true).unwrap();
+    stream.send_reset(h2::Reason::CANCEL);
+    drop(future);
+    let mut send = send;
+    still_serves(&mut send, &host).await;
+    log_line(&host, "client reset its request stream (CANCEL)");
+    // Garbage on a new connection closes that connection only.
+    use tokio::io::AsyncWriteExt;
+    let mut raw = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    raw.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    log_line(&host, "handshake failed");
+    still_serves(&mut send, &host).await;
+}
+
+#[tokio::test]
+async fn guest_stdout_and_stderr_reach_the_log_tagged_with_the_stream() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::exchange(&mut send, host.addr, "/log", Ask::default()).await;
+    assert_eq!(ex.response.text(), "logged");
+    let out = log_line(&host, "stdout line from guest");
+    assert!(out.contains("conn=1 stream=1 GET /log stdout:"), "{out}");
+    let err = log_line(&host, "stderr line from guest");
+    assert!(err.contains("conn=1 stream=1 GET /log stderr:"), "{err}");
+}

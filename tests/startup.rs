@@ -1,0 +1,73 @@
+//! Start-up checks: a bad `--module` exits non-zero with one clear line.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("push-host-startup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Runs push-host on `module`; returns its stderr, asserting a non-zero exit.
+fn fails(module: &std::path::Path) -> String {
+    let out = Command::new(support::push_host_bin())
+        .arg("--module")
+        .arg(module)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .expect("run push-host");
+    assert!(!out.status.success(), "push-host accepted {}", module.display());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("Serving HTTP/2"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn missing_file() {
+    let err = fails(std::path::Path::new("/nonexistent/service.wasm"));
+    assert!(err.contains("cannot read module /nonexistent/service.wasm"), "{err}");
+}
+
+#[test]
+fn not_wasm() {
+    let err = fails(&scratch("readme.wasm", b"hello, I am text\n"));
+    assert!(err.contains("is not a WebAssembly file"), "{err}");
+}
+
+#[test]
+fn core_module_instead_of_component() {
+    // The smallest valid core module: magic and version 1.
+    let err = fails(&scratch("core.wasm", b"\0asm\x01\0\0\0"));
+    assert!(err.contains("is a core WebAssembly module, not a component"), "{err}");
+}
+
+#[test]
+fn corrupt_component() {
+    let err = fails(&scratch("corrupt.wasm", b"\0asm\x0d\0\x01\0\xff\xff\xff"));
+    assert!(err.contains("is not a valid component"), "{err}");
+}
+
+#[test]
+fn component_without_the_handler_export() {
+    // An empty component: valid, but exports nothing.
+    let err = fails(&scratch("empty.wasm", b"\0asm\x0d\0\x01\0"));
+    assert!(err.contains("does not export push:handler/handler@0.1.0"), "{err}");
+}
+
+#[test]
+fn prints_exactly_one_serving_line_with_the_real_address() {
+    let host = support::Host::start(&support::guest("hello"), &[]);
+    assert_ne!(host.addr.port(), 0);
+    let log = host.log();
+    assert_eq!(log.matches("Serving HTTP/2 on").count(), 1, "{log}");
+    assert!(
+        log.contains(&format!("Serving HTTP/2 on http://{}/\n", host.addr)),
+        "{log}"
+    );
+}
