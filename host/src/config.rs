@@ -5,7 +5,8 @@ use std::time::Duration;
 /// Every limit the host enforces, with the defaults documented in the README.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// CPU/wall deadline for one request's handler.
+    /// Deadline for one request's handler; zero disables it (and epoch
+    /// interruption with it: for trusted guests and benchmarks only).
     pub timeout: Duration,
     /// Linear memory per instance, in bytes.
     pub memory_bytes: usize,
@@ -38,6 +39,13 @@ impl Default for Limits {
             max_connections: 1_024,
             max_header_list_size: 16 << 10,
         }
+    }
+}
+
+impl Limits {
+    /// Whether requests have a deadline (epoch interruption is on).
+    pub fn has_deadline(&self) -> bool {
+        !self.timeout.is_zero()
     }
 }
 

@@ -140,7 +140,9 @@ impl Runtime {
             path: path.clone(),
             message: format!("{e:#}"),
         })?;
-        start_epoch_ticker(&engine);
+        if limits.has_deadline() {
+            start_epoch_ticker(&engine);
+        }
         Ok(Arc::new(Runtime {
             engine,
             pre,
@@ -173,22 +175,30 @@ impl Runtime {
         let mut store = Store::new(&self.engine, HostState::new(caller, self.limits.memory_bytes, tag));
         store.limiter(|s| &mut s.limiter);
         let timeout = self.limits.timeout;
-        let deadline = Instant::now() + timeout;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                Err(wasmtime::Error::new(DeadlineExceeded))
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
-        // The epoch deadline stops guest code; this outer timeout also stops a
-        // guest parked in a host call (e.g. a WASI sleep).
-        let outcome = tokio::time::timeout(timeout + EPOCH_TICK * 10, async {
+        if self.limits.has_deadline() {
+            // Every tick the guest yields to tokio (so a spinning guest never
+            // holds a worker thread); past the deadline it traps.
+            let deadline = Instant::now() + timeout;
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |_| {
+                if Instant::now() >= deadline {
+                    Err(wasmtime::Error::new(DeadlineExceeded))
+                } else {
+                    Ok(UpdateDeadline::Yield(1))
+                }
+            });
+        }
+        let call = async {
             let service: Service = self.pre.instantiate_async(&mut store).await?;
             service.push_handler_handler().call_handle(&mut store, &request).await
-        })
-        .await;
+        };
+        // The epoch deadline stops guest code; this outer timeout also stops a
+        // guest parked in a host call (e.g. a WASI sleep).
+        let outcome = if self.limits.has_deadline() {
+            tokio::time::timeout(timeout + EPOCH_TICK * 10, call).await
+        } else {
+            Ok(call.await)
+        };
         let failure = match outcome {
             Ok(Ok(())) => None,
             Err(_) => Some(Failure::TimedOut(timeout)),
@@ -234,7 +244,7 @@ fn engine(limits: &Limits) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-        .epoch_interruption(true)
+        .epoch_interruption(limits.has_deadline())
         .max_wasm_stack(1 << 20);
     Engine::new(&config)
 }

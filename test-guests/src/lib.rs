@@ -25,6 +25,7 @@ mod promise_post;
 mod push_after_reset;
 mod push_limit;
 mod respond_twice;
+mod sleep;
 mod spin;
 mod spin_ms;
 mod stack_overflow;
@@ -46,6 +47,7 @@ const ROUTES: &[(&str, Route)] = &[
     ("/oom", oom::run),
     ("/spin", spin::run),
     ("/spin-ms", spin_ms::run),
+    ("/sleep", sleep::run),
     ("/no-response", no_response::run),
     ("/respond-twice", respond_twice::run),
     ("/invalid-header", invalid_header::run),

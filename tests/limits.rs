@@ -1,0 +1,211 @@
+//! Sandbox limits: runaway, greedy and hostile guests (from `test-guests`)
+//! against the real `push-host` with small limits. Each test checks the
+//! status, the log line naming the cause, and that a normal request is served
+//! afterwards.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use support::h2c::{self, Ask};
+use support::{Host, guest};
+
+fn test_host(args: &[&str]) -> Host {
+    Host::start(&guest("test_guests"), args)
+}
+
+fn log_line(host: &Host, needle: &str) -> String {
+    host.wait_for_log(needle, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no log line with {needle:?}; log:\n{}", host.log()))
+}
+
+async fn get(send: &mut h2::client::SendRequest<Bytes>, host: &Host, path: &str) -> h2c::Reply {
+    h2c::exchange(send, host.addr, path, Ask::default()).await.response
+}
+
+async fn still_serves(send: &mut h2::client::SendRequest<Bytes>, host: &Host) {
+    let r = get(send, host, "/hello").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "hello"));
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_stopped_at_the_deadline_with_504() {
+    let host = test_host(&["--timeout-ms", "300"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let started = Instant::now();
+    let r = get(&mut send, &host, "/spin").await;
+    let took = started.elapsed();
+    assert_eq!(r.status, 504);
+    assert!(r.text().contains("timed out after 300 ms"), "{}", r.text());
+    log_line(&host, "GET /spin: 504: handler timed out after 300 ms");
+    // Not a timing assertion on speed: only that the deadline was enforced at all.
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    still_serves(&mut send, &host).await;
+}
+
+#[tokio::test]
+async fn a_guest_parked_in_a_host_call_is_stopped_too() {
+    let host = test_host(&["--timeout-ms", "300"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let r = get(&mut send, &host, "/sleep?ms=60000").await;
+    assert_eq!(r.status, 504);
+    log_line(&host, "GET /sleep?ms=60000: 504: handler timed out after 300 ms");
+    still_serves(&mut send, &host).await;
+}
+
+#[tokio::test]
+async fn a_spinning_request_delays_neither_other_connections_nor_other_streams() {
+    let host = test_host(&["--timeout-ms", "3000"]);
+    let spin_conn = h2c::connect(host.addr, true).await;
+    let addr = host.addr;
+    let mut spin_send = spin_conn.clone();
+    let spinning = tokio::spawn(async move { h2c::exchange(&mut spin_send, addr, "/spin", Ask::default()).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Another connection.
+    let mut other = h2c::connect(host.addr, true).await;
+    still_serves(&mut other, &host).await;
+    assert!(!spinning.is_finished(), "hello finished while /spin still runs");
+    // Another stream on the spinning request's own connection.
+    let mut same = spin_conn.clone();
+    still_serves(&mut same, &host).await;
+    assert!(
+        !spinning.is_finished(),
+        "hello on the same connection finished while /spin runs"
+    );
+
+    let spun = spinning.await.unwrap();
+    assert_eq!(spun.response.status, 504);
+}
+
+#[tokio::test]
+async fn unbounded_allocation_gets_500_and_the_pool_recycles_memory() {
+    let host = test_host(&["--memory-mb", "32"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let r = get(&mut send, &host, "/oom").await;
+    assert_eq!(r.status, 500);
+    assert!(r.text().contains("memory limit of 32 MiB"), "{}", r.text());
+    log_line(&host, "memory limit of 32 MiB was exceeded");
+    still_serves(&mut send, &host).await;
+
+    let before = rss_kib(host.pid());
+    for _ in 0..30 {
+        let r = get(&mut send, &host, "/oom").await;
+        assert_eq!(r.status, 500);
+    }
+    still_serves(&mut send, &host).await;
+    let after = rss_kib(host.pid());
+    eprintln!("RSS before 30 out-of-memory requests: {before} KiB, after: {after} KiB");
+    // 30 x 32 MiB were touched; a leak of even one instance's memory shows.
+    assert!(
+        after < before + 24 * 1024,
+        "RSS grew from {before} KiB to {after} KiB after 30 out-of-memory requests"
+    );
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[tokio::test]
+async fn past_the_instance_limit_requests_wait_then_get_503_with_retry_after() {
+    let host = test_host(&["--max-concurrent", "1", "--queue-timeout-ms", "200"]);
+    let addr = host.addr;
+    let mut busy = h2c::connect(host.addr, true).await;
+    let holder = tokio::spawn(async move { h2c::exchange(&mut busy, addr, "/spin-ms?ms=1500", Ask::default()).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut other = h2c::connect(host.addr, true).await;
+    let r = get(&mut other, &host, "/hello").await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.headers["retry-after"], "1");
+    log_line(&host, "GET /hello: 503: no instance free within 200 ms");
+    let held = holder.await.unwrap();
+    assert_eq!(held.response.text(), "spun 1500 ms");
+    still_serves(&mut other, &host).await;
+}
+
+#[tokio::test]
+async fn stream_and_connection_caps() {
+    let host = test_host(&["--max-streams", "2", "--max-connections", "1"]);
+    let tcp = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    let (send, mut conn) = h2::client::handshake(tcp).await.unwrap();
+    // Drive the connection through one request, so the server's SETTINGS are in.
+    let mut send = send;
+    tokio::select! {
+        _ = still_serves(&mut send, &host) => {}
+        _ = &mut conn => panic!("connection closed"),
+    }
+    assert_eq!(conn.max_concurrent_send_streams(), 2, "SETTINGS_MAX_CONCURRENT_STREAMS");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+
+    // A second connection is not served while the first is open...
+    let addr = host.addr;
+    let second = tokio::spawn(async move {
+        let mut send = h2c::connect(addr, true).await;
+        h2c::exchange(&mut send, addr, "/hello", Ask::default()).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "second connection served past --max-connections 1"
+    );
+    // ...and is served once the first closes.
+    drop(send);
+    let ex = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("second connection served after the first closed")
+        .unwrap();
+    assert_eq!(ex.response.text(), "hello");
+}
+
+#[tokio::test]
+async fn nothing_from_the_host_leaks_into_the_guest() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let text = get(&mut send, &host, "/env").await.text();
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines[0], "vars=0", "{text}");
+    assert_eq!(lines[1], "args=0", "{text}");
+    assert!(lines[2].starts_with("read_dir=err"), "{text}");
+    assert!(lines[3].starts_with("tcp=err"), "{text}");
+}
+
+#[tokio::test]
+async fn overload_gets_503s_never_a_crash() {
+    let host = test_host(&["--max-concurrent", "2", "--queue-timeout-ms", "50"]);
+    let mut tasks = Vec::new();
+    for c in 0..4 {
+        let send = h2c::connect(host.addr, true).await;
+        for i in 0..40 {
+            let mut send = send.clone();
+            let addr = host.addr;
+            tasks.push(tokio::spawn(async move {
+                let path = format!("/spin-ms?ms=20&c={c}&i={i}");
+                h2c::exchange(&mut send, addr, &path, Ask::default())
+                    .await
+                    .response
+                    .status
+            }));
+        }
+    }
+    let mut ok = 0;
+    let mut busy = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => ok += 1,
+            503 => busy += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 2 && busy > 0, "ok={ok} busy={busy}");
+    let mut send = h2c::connect(host.addr, true).await;
+    still_serves(&mut send, &host).await;
+}
