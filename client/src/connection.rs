@@ -1,0 +1,303 @@
+//! [`Client`]: one HTTP/2 connection to one origin.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::driver::Driver;
+use crate::response::ResponseHandle;
+use crate::wire::{Tap, TapIo};
+use crate::{Error, Request};
+
+/// Most pushed streams the server may have open at once (SETTINGS).
+const MAX_CONCURRENT_PUSHES: u32 = 100;
+/// Connection receive window: larger than all pushed streams' windows
+/// together (100 x 64 KiB), so promises left unread never starve the main
+/// response of connection-level flow control.
+const CONNECTION_WINDOW: u32 = 16 << 20;
+
+/// Where a client connects: scheme, host and port from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Origin {
+    scheme: &'static str,
+    /// As in the URL's authority: lowercase, IPv6 in brackets.
+    host: String,
+    /// For `connect`: no brackets.
+    connect_host: String,
+    port: u16,
+    /// `host[:port]`, the port only if not the default.
+    authority: String,
+}
+
+impl Origin {
+    /// Parses an `http://` URL; its path and query are ignored.
+    pub(crate) fn parse(url: &str) -> Result<Origin, Error> {
+        let invalid = |reason: String| Error::InvalidUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+        let scheme = match parsed.scheme() {
+            "http" => "http",
+            other => {
+                return Err(Error::UnsupportedScheme {
+                    url: url.to_owned(),
+                    scheme: other.to_owned(),
+                });
+            }
+        };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(invalid("user names and passwords are not supported".into()));
+        }
+        let (host, connect_host) = match parsed.host() {
+            Some(url::Host::Domain(d)) => (d.to_ascii_lowercase(), d.to_ascii_lowercase()),
+            Some(url::Host::Ipv4(ip)) => (ip.to_string(), ip.to_string()),
+            Some(url::Host::Ipv6(ip)) => (format!("[{ip}]"), ip.to_string()),
+            None => return Err(invalid("it has no host".into())),
+        };
+        let authority = match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        Ok(Origin {
+            scheme,
+            port: parsed.port_or_known_default().unwrap_or(80),
+            host,
+            connect_host,
+            authority,
+        })
+    }
+
+    pub(crate) fn scheme(&self) -> &str {
+        self.scheme
+    }
+
+    pub(crate) fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn default_port(&self) -> u16 {
+        80
+    }
+
+    pub(crate) fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Configures a [`Client`] before it connects.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    enable_push: bool,
+    connect_timeout: Duration,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder {
+            enable_push: true,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Whether the server may push (SETTINGS_ENABLE_PUSH); default `true`.
+    /// With `false` the server must not send promises at all.
+    pub fn enable_push(mut self, enable: bool) -> ClientBuilder {
+        self.enable_push = enable;
+        self
+    }
+
+    /// How long to wait for the TCP connection; default 10 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Connects to the origin of `url` (an `http://` URL; its path is
+    /// ignored) and starts HTTP/2 with prior knowledge (h2c).
+    ///
+    /// Must be called within a tokio runtime: the connection is driven by a
+    /// spawned task.
+    pub async fn connect(self, url: &str) -> Result<Client, Error> {
+        let origin = Arc::new(Origin::parse(url)?);
+        let addr = origin.addr();
+        let connect = TcpStream::connect((origin.connect_host.as_str(), origin.port));
+        let tcp = match tokio::time::timeout(self.connect_timeout, connect).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                return Err(Error::ConnectionRefused { addr });
+            }
+            Ok(Err(e)) => {
+                return Err(Error::Connect {
+                    addr,
+                    reason: e.to_string(),
+                });
+            }
+            Err(_) => {
+                return Err(Error::Connect {
+                    addr,
+                    reason: format!("timed out after {:?}", self.connect_timeout),
+                });
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let tap = Tap::default();
+        let (send, connection) = h2::client::Builder::new()
+            .enable_push(self.enable_push)
+            .max_concurrent_streams(MAX_CONCURRENT_PUSHES)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake::<_, Bytes>(TapIo::new(tcp, tap.clone()))
+            .await
+            .map_err(|e| Error::from_h2(e, format!("starting HTTP/2 with {addr}")))?;
+        let (closed_tx, closed) = watch::channel(false);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("HTTP/2 connection ended: {e}");
+            }
+            let _ = closed_tx.send(true);
+        });
+        Ok(Client {
+            send,
+            origin,
+            tap,
+            closed,
+        })
+    }
+}
+
+/// An HTTP/2 connection to one origin (`http://host:port`).
+///
+/// Cheap to clone; clones share the connection, which closes (GOAWAY
+/// `NO_ERROR`) once every clone and every handle and promise using it is
+/// dropped. Needs a tokio runtime. Call [`close`](Client::close) before the
+/// program exits so frames still queued, such as the `RST_STREAM` of a
+/// just-rejected promise, reach the server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    send: SendRequest<Bytes>,
+    origin: Arc<Origin>,
+    tap: Tap,
+    closed: watch::Receiver<bool>,
+}
+
+impl Client {
+    /// Connects with the default settings (pushes enabled); see
+    /// [`ClientBuilder::connect`].
+    pub async fn connect(url: &str) -> Result<Client, Error> {
+        ClientBuilder::default().connect(url).await
+    }
+
+    /// Drops this client and waits until the connection has closed, having
+    /// flushed what it still had to send.
+    ///
+    /// The connection closes only once every clone of the client and every
+    /// [`ResponseHandle`] and [`PushPromise`](crate::PushPromise) from it has
+    /// been dropped; drop those first (or bound the wait with a timeout).
+    pub async fn close(self) {
+        let Client { send, mut closed, .. } = self;
+        drop(send);
+        // An error means the connection task is gone, i.e. closed too.
+        let _ = closed.wait_for(|closed| *closed).await;
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The authority requests are sent to (`host[:port]`).
+    pub fn authority(&self) -> &str {
+        self.origin.authority()
+    }
+
+    /// Sends `request` and returns at once with a handle to its promises
+    /// and response.
+    pub async fn submit(&self, request: Request) -> Result<ResponseHandle, Error> {
+        let (method, path, headers, body) = request.into_parts()?;
+        let label = format!("{method} {path}");
+        let uri = format!("{}://{}{path}", self.origin.scheme(), self.origin.authority());
+        let mut http_request = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(())
+            .map_err(|e| Error::InvalidRequest { reason: e.to_string() })?;
+        *http_request.headers_mut() = headers;
+
+        let during = format!("submitting {label}");
+        let mut send = self
+            .send
+            .clone()
+            .ready()
+            .await
+            .map_err(|e| Error::from_h2(e, &*during))?;
+        let end_of_stream = body.is_empty();
+        let (response, mut stream) = send
+            .send_request(http_request, end_of_stream)
+            .map_err(|e| Error::from_h2(e, &*during))?;
+        if !end_of_stream {
+            stream.send_data(body, true).map_err(|e| Error::from_h2(e, &*during))?;
+        }
+
+        let stream_id = response.stream_id().as_u32();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = oneshot::channel();
+        let driver = Driver::new(self.origin.clone(), self.tap.clone(), label.clone(), events_tx);
+        let task = tokio::spawn(driver.run(response, stream, done_tx));
+        Ok(ResponseHandle::new(label, stream_id, events_rx, done_rx, task))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_origins() {
+        let o = Origin::parse("http://LocalHost:8080/http2Service?x=1").unwrap();
+        assert_eq!(
+            (o.host(), o.port(), o.authority()),
+            ("localhost", 8080, "localhost:8080")
+        );
+        let o = Origin::parse("http://127.0.0.1:80/").unwrap();
+        assert_eq!((o.port(), o.authority()), (80, "127.0.0.1"));
+        let o = Origin::parse("http://[::1]:9000").unwrap();
+        assert_eq!((o.host(), o.connect_host.as_str()), ("[::1]", "::1"));
+        assert_eq!(o.authority(), "[::1]:9000");
+    }
+
+    #[test]
+    fn rejects_bad_urls() {
+        for url in ["not a url", "http://", "127.0.0.1:8080", "http://a:99999/"] {
+            assert!(
+                matches!(
+                    Origin::parse(url),
+                    Err(Error::InvalidUrl { .. } | Error::UnsupportedScheme { .. })
+                ),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            Origin::parse("https://example.com/"),
+            Err(Error::UnsupportedScheme { scheme, .. }) if scheme == "https"
+        ));
+        assert!(matches!(
+            Origin::parse("http://user:pw@example.com/"),
+            Err(Error::InvalidUrl { .. })
+        ));
+    }
+}

@@ -1,0 +1,401 @@
+//! A thin tap on the connection's bytes, below `h2`.
+//!
+//! `h2` 0.4 gives a client no way to reset a pushed stream with a chosen
+//! error code: the only way to end one is to drop its handles, and `h2` then
+//! sends `RST_STREAM(CANCEL)`. RFC 9113 §8.4 asks for `PROTOCOL_ERROR` when a
+//! client refuses a promise the server is not authoritative for, so
+//! [`TapIo`] rewrites the error code of that one `RST_STREAM` frame on its
+//! way out (the two codes differ only in their last byte, so the rewrite
+//! keeps every length and offset).
+//!
+//! `h2` also refuses some promises itself (unsafe method, request body)
+//! before the library sees them. To report those, the tap notes every
+//! `PUSH_PROMISE` frame read: which stream it was sent on and which stream it
+//! promises. The driver later compares that with what `h2` delivered.
+//!
+//! The tap only looks at frame headers and the first bytes of two frame
+//! types; it never buffers, reorders or delays bytes.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Length of the client connection preface (`PRI * HTTP/2.0...`).
+const CLIENT_PREFACE_LEN: usize = 24;
+const FRAME_HEADER_LEN: usize = 9;
+const TYPE_RST_STREAM: u8 = 0x3;
+const TYPE_PUSH_PROMISE: u8 = 0x5;
+const FLAG_PADDED: u8 = 0x8;
+const CANCEL: u8 = 0x8;
+const PROTOCOL_ERROR: u8 = 0x1;
+
+/// Shared state between the I/O wrapper and the request drivers.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tap {
+    state: Arc<Mutex<TapState>>,
+}
+
+#[derive(Debug, Default)]
+struct TapState {
+    /// Pushed streams whose `RST_STREAM(CANCEL)` must go out as
+    /// `PROTOCOL_ERROR`.
+    refuse: HashSet<u32>,
+    /// Parent stream id -> promised stream ids, in wire order.
+    promised: HashMap<u32, Vec<u32>>,
+}
+
+impl Tap {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TapState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks `stream` so that the `RST_STREAM(CANCEL)` `h2` sends for it when
+    /// its handles are dropped goes out as `RST_STREAM(PROTOCOL_ERROR)`.
+    pub(crate) fn refuse(&self, stream: u32) {
+        self.lock().refuse.insert(stream);
+    }
+
+    /// The streams promised on `parent` so far, forgetting them.
+    pub(crate) fn take_promised(&self, parent: u32) -> Vec<u32> {
+        self.lock().promised.remove(&parent).unwrap_or_default()
+    }
+
+    fn is_refused(&self, stream: u32) -> bool {
+        self.lock().refuse.contains(&stream)
+    }
+}
+
+/// What the scanner saw in a chunk of bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Event {
+    /// A `PUSH_PROMISE` on `parent` promising `promised`.
+    PushPromise { parent: u32, promised: u32 },
+    /// The last byte of a `RST_STREAM` error code, at `index` in the chunk;
+    /// `code` is the whole code.
+    RstCode { stream: u32, code: u32, index: usize },
+}
+
+/// Incremental HTTP/2 frame scanner over one direction of the byte stream.
+#[derive(Clone, Debug, Default)]
+struct Scanner {
+    /// Bytes still to skip before the first frame (the client preface).
+    skip: usize,
+    head: [u8; FRAME_HEADER_LEN],
+    head_len: usize,
+    frame: Option<Frame>,
+}
+
+#[derive(Clone, Debug)]
+struct Frame {
+    kind: u8,
+    flags: u8,
+    stream: u32,
+    len: usize,
+    pos: usize,
+    prefix: [u8; 5],
+}
+
+impl Scanner {
+    fn new(skip: usize) -> Scanner {
+        Scanner {
+            skip,
+            ..Scanner::default()
+        }
+    }
+
+    /// Advances over `buf`, reporting events with indexes into `buf`.
+    fn feed(&mut self, buf: &[u8], mut on: impl FnMut(Event)) {
+        let mut i = 0;
+        while i < buf.len() {
+            if self.skip > 0 {
+                let n = self.skip.min(buf.len() - i);
+                self.skip -= n;
+                i += n;
+                continue;
+            }
+            let Some(frame) = &mut self.frame else {
+                let n = (FRAME_HEADER_LEN - self.head_len).min(buf.len() - i);
+                self.head[self.head_len..self.head_len + n].copy_from_slice(&buf[i..i + n]);
+                self.head_len += n;
+                i += n;
+                if self.head_len == FRAME_HEADER_LEN {
+                    self.start_frame();
+                }
+                continue;
+            };
+            if frame.pos < frame.prefix.len() {
+                frame.prefix[frame.pos] = buf[i];
+                frame.pos += 1;
+                frame.on_prefix_byte(i, &mut on);
+                i += 1;
+            } else {
+                let n = (frame.len - frame.pos).min(buf.len() - i);
+                frame.pos += n;
+                i += n;
+            }
+            if frame.pos >= frame.len {
+                self.frame = None;
+            }
+        }
+    }
+
+    fn start_frame(&mut self) {
+        let h = self.head;
+        self.head_len = 0;
+        let len = usize::from(h[0]) << 16 | usize::from(h[1]) << 8 | usize::from(h[2]);
+        let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
+        if len > 0 {
+            self.frame = Some(Frame {
+                kind: h[3],
+                flags: h[4],
+                stream,
+                len,
+                pos: 0,
+                prefix: [0; 5],
+            });
+        }
+    }
+}
+
+impl Frame {
+    /// Called after payload byte `self.pos - 1`, found at `index` in the chunk.
+    fn on_prefix_byte(&self, index: usize, on: &mut impl FnMut(Event)) {
+        let id = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        match self.kind {
+            TYPE_RST_STREAM if self.pos == 4 => on(Event::RstCode {
+                stream: self.stream,
+                code: id(&self.prefix[..4]),
+                index,
+            }),
+            TYPE_PUSH_PROMISE => {
+                let padded = self.flags & FLAG_PADDED != 0;
+                let end = if padded { 5 } else { 4 };
+                if self.pos == end {
+                    on(Event::PushPromise {
+                        parent: self.stream,
+                        promised: id(&self.prefix[end - 4..end]) & 0x7fff_ffff,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The connection's I/O object wrapped with the [`Tap`].
+#[derive(Debug)]
+pub(crate) struct TapIo<T> {
+    inner: T,
+    tap: Tap,
+    read: Scanner,
+    write: Scanner,
+}
+
+impl<T> TapIo<T> {
+    /// Wraps the client side of a connection, before the HTTP/2 preface.
+    pub(crate) fn new(inner: T, tap: Tap) -> TapIo<T> {
+        TapIo {
+            inner,
+            tap,
+            read: Scanner::new(0),
+            write: Scanner::new(CLIENT_PREFACE_LEN),
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for TapIo<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+        let tap = &this.tap;
+        this.read.feed(&buf.filled()[before..], |event| {
+            if let Event::PushPromise { parent, promised } = event {
+                tap.lock().promised.entry(parent).or_default().push(promised);
+            }
+        });
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for TapIo<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // Find the bytes to rewrite without committing the scanner: the
+        // inner writer may take only part of `buf`.
+        let mut rewrites = Vec::new();
+        this.write.clone().feed(buf, |event| {
+            if let Event::RstCode { stream, code, index } = event
+                && code == u32::from(CANCEL)
+                && this.tap.is_refused(stream)
+            {
+                rewrites.push(index);
+            }
+        });
+        let written = if rewrites.is_empty() {
+            ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?
+        } else {
+            let mut copy = buf.to_vec();
+            for &i in &rewrites {
+                copy[i] = PROTOCOL_ERROR;
+            }
+            ready!(Pin::new(&mut this.inner).poll_write(cx, &copy))?
+        };
+        let tap = &this.tap;
+        this.write.feed(&buf[..written], |event| {
+            if let Event::RstCode { stream, .. } = event {
+                tap.lock().refuse.remove(&stream);
+            }
+        });
+        Poll::Ready(Ok(written))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = payload.len() as u32;
+        let mut v = len.to_be_bytes()[1..].to_vec();
+        v.extend([kind, flags]);
+        v.extend(stream.to_be_bytes());
+        v.extend(payload);
+        v
+    }
+
+    fn events(scanner: &mut Scanner, chunks: &[&[u8]]) -> Vec<Event> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for chunk in chunks {
+            scanner.feed(chunk, |e| {
+                out.push(match e {
+                    Event::RstCode { stream, code, index } => Event::RstCode {
+                        stream,
+                        code,
+                        index: index + offset,
+                    },
+                    other => other,
+                })
+            });
+            offset += chunk.len();
+        }
+        out
+    }
+
+    fn stream_bytes() -> Vec<u8> {
+        let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        bytes.extend(frame(0x4, 0, 0, &[0, 3, 0, 0, 0, 100])); // SETTINGS
+        bytes.extend(frame(0x0, 1, 1, b"hello")); // DATA
+        bytes.extend(frame(TYPE_RST_STREAM, 0, 2, &[0, 0, 0, CANCEL]));
+        bytes.extend(frame(TYPE_PUSH_PROMISE, 0x4, 1, &[0, 0, 0, 4, 0x82, 0x84]));
+        bytes.extend(frame(
+            TYPE_PUSH_PROMISE,
+            0x4 | FLAG_PADDED,
+            3,
+            &[1, 0, 0, 0, 6, 0x82, 0],
+        ));
+        bytes.extend(frame(0x6, 0, 0, &[0; 8])); // PING
+        bytes
+    }
+
+    #[test]
+    fn scans_frames_whole_and_split_at_every_byte() {
+        let bytes = stream_bytes();
+        let rst_index = 24 + 15 + 14 + 12;
+        let expected = vec![
+            Event::RstCode {
+                stream: 2,
+                code: 8,
+                index: rst_index,
+            },
+            Event::PushPromise { parent: 1, promised: 4 },
+            Event::PushPromise { parent: 3, promised: 6 },
+        ];
+        assert_eq!(bytes[rst_index], CANCEL);
+        assert_eq!(events(&mut Scanner::new(24), &[&bytes]), expected);
+        for split in 0..bytes.len() {
+            let (a, b) = bytes.split_at(split);
+            assert_eq!(events(&mut Scanner::new(24), &[a, b]), expected, "split {split}");
+        }
+        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(events(&mut Scanner::new(24), &singles), expected);
+    }
+
+    /// A writer that accepts at most `max` bytes per call.
+    struct Trickle {
+        out: Vec<u8>,
+        max: usize,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(self.max);
+            self.out.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    async fn write_through(refuse: &[u32], max: usize, bytes: &[u8]) -> Vec<u8> {
+        use tokio::io::AsyncWriteExt;
+        let tap = Tap::default();
+        for &s in refuse {
+            tap.refuse(s);
+        }
+        let mut io = TapIo::new(Trickle { out: Vec::new(), max }, tap.clone());
+        io.write_all(bytes).await.unwrap();
+        for &s in refuse {
+            // Forgotten once its reset went out; kept while none did.
+            assert_eq!(tap.is_refused(s), s != 2, "stream {s}");
+        }
+        io.inner.out
+    }
+
+    #[tokio::test]
+    async fn rewrites_cancel_only_for_refused_streams_across_partial_writes() {
+        let bytes = stream_bytes();
+        let rst_index = 24 + 15 + 14 + 12;
+        for max in [1, 2, 3, 7, 64, 4096] {
+            let out = write_through(&[2], max, &bytes).await;
+            assert_eq!(out.len(), bytes.len());
+            assert_eq!(out[rst_index], PROTOCOL_ERROR, "max {max}");
+            let mut rest = out.clone();
+            rest[rst_index] = CANCEL;
+            assert_eq!(rest, bytes, "only that byte changes (max {max})");
+
+            let untouched = write_through(&[4], max, &bytes).await;
+            assert_eq!(untouched, bytes, "max {max}");
+        }
+    }
+
+    #[tokio::test]
+    async fn records_promises_read() {
+        use tokio::io::AsyncReadExt;
+        let bytes = stream_bytes()[24..].to_vec();
+        let tap = Tap::default();
+        let mut io = TapIo::new(&bytes[..], tap.clone());
+        let mut sink = Vec::new();
+        io.read_to_end(&mut sink).await.unwrap();
+        assert_eq!(tap.take_promised(1), vec![4]);
+        assert_eq!(tap.take_promised(3), vec![6]);
+        assert!(tap.take_promised(1).is_empty());
+    }
+}
