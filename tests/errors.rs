@@ -286,3 +286,37 @@ async fn guest_stdout_and_stderr_reach_the_log_tagged_with_the_stream() {
     let err = log_line(&host, "stderr line from guest");
     assert!(err.contains("conn=1 stream=1 GET /log stderr:"), "{err}");
 }
+
+/// A client that rejects every promise the moment it arrives: its resets race
+/// the guest's pushes. h2 0.4.20 would answer a reset that lands while a
+/// pushed response's HEADERS are queued with GOAWAY (the host holds such a
+/// reset back until the HEADERS are written); the connection must survive.
+#[tokio::test]
+async fn rejecting_every_push_as_it_arrives_never_breaks_the_connection() {
+    let host = test_host(&[]);
+    // This client resets 1280 streams on purpose; lift h2's own guard against that.
+    let mut send = h2c::connect_with(
+        host.addr,
+        h2::client::Builder::new().max_local_error_reset_streams(None),
+    )
+    .await;
+    let paths: Vec<String> = (0..32).map(|i| format!("/p/{i}")).collect();
+    let reject: Vec<&str> = paths.iter().map(String::as_str).collect();
+    for round in 0..40 {
+        let ex = h2c::try_exchange(
+            &mut send,
+            host.addr,
+            "/push-limit",
+            Ask {
+                reject: &reject,
+                ..Ask::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("round {round}: {e}; log:\n{}", host.log()));
+        assert!(ex.response.text().starts_with("promised 32"), "round {round}");
+        assert_eq!(ex.promises.len(), 32);
+    }
+    assert!(!host.log().contains("GOAWAY"), "{}", host.log());
+    still_serves(&mut send, &host).await;
+}

@@ -77,11 +77,13 @@ pub struct PromisedStream {
     slot: Option<PushSlot>,
     tag: Arc<str>,
     main_sent: watch::Receiver<bool>,
+    conn: Arc<ConnShared>,
 }
 
 impl Drop for PromisedStream {
     fn drop(&mut self) {
         if let Some(mut send) = self.send.take() {
+            self.conn.end_push(send.stream_id().as_u32());
             tracing::info!(
                 "{}: promised {} dropped without push; resetting stream {} with CANCEL",
                 self.tag,
@@ -155,6 +157,7 @@ impl CallerHost for HostState {
         drop(last);
         c.promised += 1;
         conn.note_promised(promised, &p.path);
+        conn.push_promised(promised);
         tracing::debug!("{}: promised {} on stream {promised}", c.tag, p.path);
         let stream = PromisedStream {
             path: p.path,
@@ -163,6 +166,7 @@ impl CallerHost for HostState {
             slot: Some(slot),
             tag: c.tag.clone(),
             main_sent: c.main_sent_rx.clone(),
+            conn,
         };
         Ok(Ok(self.table.push(stream)?))
     }
@@ -215,20 +219,28 @@ impl CallerHost for HostState {
         };
         let mut send = p.send.take().expect("a promised stream is pushed once");
         let slot = p.slot.take();
+        let id = send.stream_id().as_u32();
+        if p.conn.begin_push(id).is_err() {
+            tracing::info!("{}: push {} refused: stream reset by the client", p.tag, p.path);
+            return Ok(Err(WitError::Refused));
+        }
         if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
+            p.conn.end_push(id);
             tracing::info!("{}: push {} refused: stream {why}", p.tag, p.path);
             return Ok(Err(WitError::Refused));
         }
         let body = if p.head { Bytes::new() } else { Bytes::from(r.body) };
         let stream = match send.send_response(head, body.is_empty()) {
             Ok(stream) => stream,
-            Err(e) if e.is_reset() => {
-                tracing::info!("{}: push {} refused: {e}", p.tag, p.path);
-                return Ok(Err(WitError::Refused));
-            }
             Err(e) => {
-                tracing::info!("{}: push {} failed: {e}", p.tag, p.path);
-                return Ok(Err(WitError::Closed));
+                p.conn.end_push(id);
+                let (what, error) = if e.is_reset() {
+                    ("refused", WitError::Refused)
+                } else {
+                    ("failed", WitError::Closed)
+                };
+                tracing::info!("{}: push {} {what}: {e}", p.tag, p.path);
+                return Ok(Err(error));
             }
         };
         let (tag, path) = (p.tag.clone(), std::mem::take(&mut p.path));

@@ -1,9 +1,10 @@
 //! State one HTTP/2 connection shares with the requests running on it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Waker;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -26,7 +27,31 @@ pub struct ConnShared {
     promises_written: watch::Sender<u32>,
     /// The last promise made on this connection; held while promising.
     last_promise: tokio::sync::Mutex<LastPromise>,
+    /// Promised streams not yet answered, and the read task to wake when a
+    /// held reset may go on (see [`crate::sniff::Tapped`]).
+    pushes: Mutex<PushStates>,
 }
+
+/// Where each promised stream is, as far as a client reset is concerned.
+#[derive(Debug, Default)]
+struct PushStates {
+    streams: HashMap<u32, PushState>,
+    reader: Option<Waker>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PushState {
+    /// PUSH_PROMISE queued; the guest has not pushed yet.
+    Promised,
+    /// The client's reset of it has been handed to `h2`.
+    Reset,
+    /// Response HEADERS queued in `h2`, not yet written.
+    HeadersQueued,
+}
+
+/// Why a push may not start.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AlreadyReset;
 
 /// The parent stream and promised id of the newest PUSH_PROMISE.
 ///
@@ -64,6 +89,7 @@ impl ConnShared {
             recent_pushes: Mutex::new(VecDeque::new()),
             promises_written: watch::channel(0).0,
             last_promise: tokio::sync::Mutex::new(LastPromise::default()),
+            pushes: Mutex::new(PushStates::default()),
         })
     }
 
@@ -137,6 +163,61 @@ impl ConnShared {
             tokio::time::timeout(PROMISE_ORDER_WAIT, written.wait_for(|w| *w >= promised)).await,
             Ok(Ok(_))
         )
+    }
+
+    /// A PUSH_PROMISE for `stream` was queued.
+    pub fn push_promised(&self, stream: u32) {
+        self.pushes.lock().unwrap().streams.insert(stream, PushState::Promised);
+    }
+
+    /// The guest is about to queue the response HEADERS of `stream`: from
+    /// now until they are written, a client reset of it is held back. Fails
+    /// if a reset of it has already been handed to `h2`.
+    pub fn begin_push(&self, stream: u32) -> Result<(), AlreadyReset> {
+        let mut pushes = self.pushes.lock().unwrap();
+        match pushes.streams.get(&stream) {
+            Some(PushState::Reset) => {
+                pushes.streams.remove(&stream);
+                Err(AlreadyReset)
+            }
+            _ => {
+                pushes.streams.insert(stream, PushState::HeadersQueued);
+                Ok(())
+            }
+        }
+    }
+
+    /// `stream` is no longer waiting on anything (pushed, failed or dropped).
+    pub fn end_push(&self, stream: u32) {
+        let mut pushes = self.pushes.lock().unwrap();
+        if pushes.streams.remove(&stream) == Some(PushState::HeadersQueued)
+            && let Some(reader) = pushes.reader.take()
+        {
+            reader.wake();
+        }
+    }
+
+    /// The write side saw HEADERS on server stream `stream` go out.
+    pub fn on_push_headers_written(&self, stream: u32) {
+        self.end_push(stream);
+    }
+
+    /// Whether a client reset of `stream` must wait (its response HEADERS
+    /// are queued but not written); if so, `reader` is woken when it may go.
+    /// Otherwise the reset is recorded as handed to `h2`.
+    pub fn must_hold_reset(&self, stream: u32, reader: &Waker) -> bool {
+        let mut pushes = self.pushes.lock().unwrap();
+        match pushes.streams.get_mut(&stream) {
+            Some(PushState::HeadersQueued) => {
+                pushes.reader = Some(reader.clone());
+                true
+            }
+            Some(state) => {
+                *state = PushState::Reset;
+                false
+            }
+            None => false,
+        }
     }
 
     /// Pushed streams open right now.

@@ -11,6 +11,7 @@
 //! The tap parses only frame headers (9 bytes) and the first 4 payload bytes
 //! of those two kinds.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ const FRAME_HEADER_LEN: usize = 9;
 pub const RST_STREAM: u8 = 0x3;
 /// PUSH_PROMISE frame type.
 pub const PUSH_PROMISE: u8 = 0x5;
+/// HEADERS frame type.
+pub const HEADERS: u8 = 0x1;
 const PADDED: u8 = 0x8;
 
 /// A frame the tap reports: its type, stream and first payload word (the
@@ -89,8 +92,15 @@ impl FrameTap {
         FrameTap { state: State::header() }
     }
 
-    /// Feeds bytes in order; calls `on_frame` per reported frame.
-    pub fn feed(&mut self, mut data: &[u8], on_frame: &mut impl FnMut(Seen)) {
+    /// Feeds bytes in order; calls `on_frame` per reported frame (HEADERS when
+    /// its header is complete, RST_STREAM and PUSH_PROMISE when their first
+    /// payload word is). If `on_frame` returns `false` for an RST_STREAM or a
+    /// PUSH_PROMISE, the byte that completed it is not consumed, so the frame
+    /// stays incomplete for whoever reads these bytes next; feeding again from
+    /// that byte reports it again. Returns how many bytes were consumed.
+    pub fn feed(&mut self, data: &[u8], on_frame: &mut impl FnMut(Seen) -> bool) -> usize {
+        let total = data.len();
+        let mut data = data;
         while !data.is_empty() {
             match &mut self.state {
                 State::Skip { left } => {
@@ -112,6 +122,9 @@ impl FrameTap {
                         let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
                         let pad = kind == PUSH_PROMISE && flags & PADDED != 0;
                         let need = 4 + usize::from(pad);
+                        if kind == HEADERS {
+                            on_frame(Seen { kind, stream, word: 0 });
+                        }
                         self.state = if (kind == RST_STREAM || kind == PUSH_PROMISE) && len >= need {
                             State::Word {
                                 kind,
@@ -150,11 +163,16 @@ impl FrameTap {
                         } else {
                             word
                         };
-                        on_frame(Seen {
+                        let go_on = on_frame(Seen {
                             kind: *kind,
                             stream: *stream,
                             word,
                         });
+                        if !go_on {
+                            *filled -= 1;
+                            *left += 1;
+                            return total - data.len() - 1;
+                        }
                         self.state = if *left == 0 {
                             State::header()
                         } else {
@@ -164,16 +182,31 @@ impl FrameTap {
                 }
             }
         }
+        total
     }
 }
 
 /// An IO object whose reads and writes go through a [`FrameTap`] each.
+///
+/// On the read side it can hold back the last byte of a client RST_STREAM
+/// for a pushed stream whose response HEADERS `h2` has queued but not yet
+/// written: `h2` 0.4.20 treats a reset of such a stream ("pending open") as a
+/// frame on an idle stream and kills the whole connection with GOAWAY
+/// PROTOCOL_ERROR. The byte is released once the write side has seen those
+/// HEADERS go out (or after [`HOLD_LIMIT`], so nothing can wait forever).
 pub struct Tapped<T> {
     io: T,
     read_tap: FrameTap,
     write_tap: FrameTap,
     conn: Arc<ConnShared>,
+    /// Bytes read from the socket that `h2` has not been given yet.
+    held: Vec<u8>,
+    /// Deadline for the current hold.
+    hold_until: Option<Pin<Box<tokio::time::Sleep>>>,
 }
+
+/// The longest a client RST_STREAM is held back.
+pub const HOLD_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl<T> Tapped<T> {
     /// Wraps a server-side `io`, reporting to `conn`.
@@ -183,33 +216,88 @@ impl<T> Tapped<T> {
             read_tap: FrameTap::client_to_server(),
             write_tap: FrameTap::server_to_client(),
             conn,
+            held: Vec::new(),
+            hold_until: None,
         }
     }
-}
 
-impl<T> Tapped<T> {
     fn wrote(&mut self, data: &[u8]) {
         let conn = &self.conn;
         self.write_tap.feed(data, &mut |seen| {
-            if seen.kind == PUSH_PROMISE {
-                conn.on_promise_written(seen.word);
+            match seen.kind {
+                PUSH_PROMISE => conn.on_promise_written(seen.word),
+                HEADERS if seen.stream % 2 == 0 => conn.on_push_headers_written(seen.stream),
+                _ => {}
             }
+            true
         });
+    }
+
+    /// Feeds freshly read `data` to the read tap; returns how many bytes may
+    /// go to `h2` now (less than `data.len()` while a reset is held).
+    fn admit(&mut self, data: &[u8], cx: &mut Context<'_>) -> usize {
+        let forced = match &mut self.hold_until {
+            Some(sleep) => sleep.as_mut().poll(cx).is_ready(),
+            None => false,
+        };
+        let conn = &self.conn;
+        let mut held = false;
+        let n = self.read_tap.feed(data, &mut |seen| {
+            if seen.kind != RST_STREAM {
+                return true;
+            }
+            if !forced && conn.must_hold_reset(seen.stream, cx.waker()) {
+                held = true;
+                return false;
+            }
+            conn.on_client_reset(seen.stream, seen.word);
+            true
+        });
+        if held {
+            if self.hold_until.is_none() {
+                let mut sleep = Box::pin(tokio::time::sleep(HOLD_LIMIT));
+                let _ = sleep.as_mut().poll(cx);
+                self.hold_until = Some(sleep);
+            }
+        } else {
+            if forced {
+                tracing::warn!(
+                    "conn={}: released a client reset after holding it {HOLD_LIMIT:?}",
+                    conn.id
+                );
+            }
+            self.hold_until = None;
+        }
+        n
     }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Tapped<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
         let this = &mut *self;
+        if !this.held.is_empty() {
+            let held = std::mem::take(&mut this.held);
+            let take = held.len().min(buf.remaining());
+            let n = this.admit(&held[..take], cx);
+            buf.put_slice(&held[..n]);
+            this.held = held[n..].to_vec();
+            return if n == 0 { Poll::Pending } else { Poll::Ready(Ok(())) };
+        }
+        let before = buf.filled().len();
         let res = Pin::new(&mut this.io).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = res {
-            let conn = &this.conn;
-            this.read_tap.feed(&buf.filled()[before..], &mut |seen| {
-                if seen.kind == RST_STREAM {
-                    conn.on_client_reset(seen.stream, seen.word);
+            let fresh = buf.filled()[before..].to_vec();
+            if fresh.is_empty() {
+                return res; // end of stream
+            }
+            let n = this.admit(&fresh, cx);
+            if n < fresh.len() {
+                this.held = fresh[n..].to_vec();
+                buf.set_filled(before + n);
+                if n == 0 {
+                    return Poll::Pending;
                 }
-            });
+            }
         }
         res
     }
@@ -283,17 +371,45 @@ mod tests {
             let mut tap = FrameTap::client_to_server();
             let mut seen = Vec::new();
             for chunk in bytes.chunks(split) {
-                tap.feed(chunk, &mut |s| seen.push((s.kind, s.stream, s.word)));
+                tap.feed(chunk, &mut |s| {
+                    seen.push((s.kind, s.stream, s.word));
+                    true
+                });
             }
             assert_eq!(
                 seen,
-                vec![(RST_STREAM, 4, 8), (RST_STREAM, 6, 0), (PUSH_PROMISE, 1, 8)],
+                vec![
+                    (HEADERS, 1, 0),
+                    (RST_STREAM, 4, 8),
+                    (RST_STREAM, 6, 0),
+                    (PUSH_PROMISE, 1, 8)
+                ],
                 "chunk size {split}"
             );
         }
         let mut tap = FrameTap::server_to_client();
         let mut seen = Vec::new();
-        tap.feed(&frame(PUSH_PROMISE, 3, &[0, 0, 0, 2, 0x82]), &mut |s| seen.push(s.word));
+        tap.feed(&frame(PUSH_PROMISE, 3, &[0, 0, 0, 2, 0x82]), &mut |s| {
+            seen.push(s.word);
+            true
+        });
         assert_eq!(seen, vec![2]);
+    }
+
+    #[test]
+    fn a_held_reset_keeps_its_last_byte_until_released() {
+        let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        bytes.extend(frame(RST_STREAM, 2, &8u32.to_be_bytes()));
+        bytes.extend(frame(0x8, 0, &[0, 0, 1, 0]));
+        let mut tap = FrameTap::client_to_server();
+        let n = tap.feed(&bytes, &mut |s| s.kind != RST_STREAM);
+        assert_eq!(n, 24 + 9 + 3, "everything before the reset's last byte");
+        let mut seen = Vec::new();
+        let m = tap.feed(&bytes[n..], &mut |s| {
+            seen.push((s.stream, s.word));
+            true
+        });
+        assert_eq!(m, bytes.len() - n);
+        assert_eq!(seen, vec![(2, 8)]);
     }
 }
