@@ -83,12 +83,25 @@ async fn cli_prints_the_seed_transcript_exactly() {
     assert_eq!(stderr, "");
 }
 
+/// A reset only exists for a push still in flight: when the seed service has
+/// already finished pushing `/resource2` (it pushes at once), the client has
+/// nothing to reset (RFC 9113 forbids RST_STREAM on a closed stream). So
+/// this test uses the seed with a pause before its pushes (`/seed-slow`).
 #[tokio::test]
 async fn host_sees_rst_stream_for_resource2() {
-    let host = seed_host();
-    let url = format!("{}/http2Service", host.url());
+    let host = Host::start(&guest("test_guests"), &[]);
+    let url = format!("{}/seed-slow", host.url());
     let (code, stdout, stderr) = push_client(&[&url, "--reject", "/resource2"]).await;
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines, SEED_STORY, "stderr:\n{stderr}");
+    // The guest's push of /resource2 was refused, as the seed would log it.
+    wait_for_line(
+        &host,
+        &["Error occurred while sending the promised response2", "refused"],
+        TIMEOUT,
+    )
+    .unwrap_or_else(|| panic!("push of /resource2 not refused:\n{}", host.log()));
     let line = wait_for_line(&host, &["reset", "/resource2"], Duration::from_secs(10))
         .unwrap_or_else(|| panic!("no reset of /resource2 in the host log:\n{}", host.log()));
     assert!(line.contains("CANCEL"), "{line}");

@@ -25,6 +25,7 @@ mod promise_post;
 mod push_after_reset;
 mod push_limit;
 mod respond_twice;
+mod seed_slow;
 mod sleep;
 mod spin;
 mod spin_ms;
@@ -48,6 +49,7 @@ const ROUTES: &[(&str, Route)] = &[
     ("/spin", spin::run),
     ("/spin-ms", spin_ms::run),
     ("/sleep", sleep::run),
+    ("/seed-slow", seed_slow::run),
     ("/no-response", no_response::run),
     ("/respond-twice", respond_twice::run),
     ("/invalid-header", invalid_header::run),
