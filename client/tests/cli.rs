@@ -143,11 +143,11 @@ async fn malformed_url_fails_with_one_line() {
 async fn server_closing_mid_stream_fails_with_one_line() {
     let server = closing_mid_body_server().await;
     let run = run_cli(&[&server.url("/")]).await;
-    assert_fails(
-        &run,
-        1,
-        "the connection was closed while receiving the response to GET /",
-    );
+    // The server closes with unread bytes, so the kernel may reset the
+    // connection before the client has read the response head: "while
+    // waiting for" and "while receiving" the response are both right.
+    assert_fails(&run, 1, "the connection was closed while");
+    assert!(run.stderr.contains("the response to GET /"), "{run:?}");
     let run = run_cli(&[&server.url("/"), "--json"]).await;
     assert_eq!(run.code, Some(1), "{run:?}");
     let event: Value = serde_json::from_str(run.stdout.trim()).unwrap();
