@@ -5,56 +5,18 @@
 //! Declared by `client/Cargo.toml` (test `client_seed`); needs push-host and
 //! the guest built (scripts/test.sh).
 
+#[path = "../client/tests/common/mod.rs"]
+mod common;
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::{CliRun, SEED_STORY, TIMEOUT, run_cli, within};
 use push_client::{Client, Request};
 use support::{Host, guest};
 
-const TIMEOUT: Duration = Duration::from_secs(20);
-
-const SEED_STORY: [&str; 7] = [
-    "Received a promise for /resource1",
-    "Received a promise for /resource2",
-    "Push promise for /resource2 rejected",
-    "Received a promise for /resource3",
-    r#"Response : {"response":{"name":"main resource"}}"#,
-    r#"Promised resource : {"push":{"name":"resource1"}}"#,
-    r#"Promised resource : {"push":{"name":"resource3"}}"#,
-];
-
 fn seed_host() -> Host {
     Host::start(&guest("http2_service"), &[])
-}
-
-/// Awaits `fut`, failing the test after [`TIMEOUT`].
-async fn within<F: std::future::Future>(what: &str, fut: F) -> F::Output {
-    tokio::time::timeout(TIMEOUT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("timed out after {TIMEOUT:?}: {what}"))
-}
-
-/// Runs the `push-client` binary; exit code, stdout, stderr.
-async fn push_client(args: &[&str]) -> (Option<i32>, String, String) {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_push-client"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn push-client");
-    let out = within("push-client", child.wait_with_output())
-        .await
-        .expect("push-client output");
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    )
 }
 
 /// Waits until one line of the host's log contains all of `needles`.
@@ -76,7 +38,7 @@ fn wait_for_line(host: &Host, needles: &[&str], timeout: Duration) -> Option<Str
 async fn cli_prints_the_seed_transcript_exactly() {
     let host = seed_host();
     let url = format!("{}/http2Service", host.url());
-    let (code, stdout, stderr) = push_client(&[&url, "--reject", "/resource2"]).await;
+    let CliRun { code, stdout, stderr } = run_cli(&[&url, "--reject", "/resource2"]).await;
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines, SEED_STORY, "stderr:\n{stderr}");
@@ -91,7 +53,7 @@ async fn cli_prints_the_seed_transcript_exactly() {
 async fn host_sees_rst_stream_for_resource2() {
     let host = Host::start(&guest("test_guests"), &[]);
     let url = format!("{}/seed-slow", host.url());
-    let (code, stdout, stderr) = push_client(&[&url, "--reject", "/resource2"]).await;
+    let CliRun { code, stdout, stderr } = run_cli(&[&url, "--reject", "/resource2"]).await;
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines, SEED_STORY, "stderr:\n{stderr}");
@@ -118,7 +80,7 @@ async fn host_sees_rst_stream_for_resource2() {
 async fn cli_no_push_prints_the_response_and_no_promises() {
     let host = seed_host();
     let url = format!("{}/http2Service", host.url());
-    let (code, stdout, stderr) = push_client(&[&url, "--no-push"]).await;
+    let CliRun { code, stdout, stderr } = run_cli(&[&url, "--no-push"]).await;
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines, [SEED_STORY[4]], "stderr:\n{stderr}");
@@ -128,7 +90,7 @@ async fn cli_no_push_prints_the_response_and_no_promises() {
 async fn cli_json_reports_each_event() {
     let host = seed_host();
     let url = format!("{}/http2Service", host.url());
-    let (code, stdout, stderr) = push_client(&[&url, "--reject", "/resource2", "--json"]).await;
+    let CliRun { code, stdout, stderr } = run_cli(&[&url, "--reject", "/resource2", "--json"]).await;
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let events: Vec<serde_json::Value> = stdout
         .lines()

@@ -3,19 +3,11 @@
 
 mod common;
 
-use common::{TestServer, closed_port, closing_mid_body_server, respond_with, run_cli, seed_server, within};
+use common::{
+    SEED_STORY, TestServer, closed_port, closing_mid_body_server, respond_with, run_cli, seed_server, within,
+};
 use serde_json::Value;
 use tokio::sync::mpsc;
-
-const SEED_STORY: [&str; 7] = [
-    "Received a promise for /resource1",
-    "Received a promise for /resource2",
-    "Push promise for /resource2 rejected",
-    "Received a promise for /resource3",
-    r#"Response : {"response":{"name":"main resource"}}"#,
-    r#"Promised resource : {"push":{"name":"resource1"}}"#,
-    r#"Promised resource : {"push":{"name":"resource3"}}"#,
-];
 
 /// Asserts a failed run: exit code `code`, nothing but one line on stderr,
 /// containing `needle`.

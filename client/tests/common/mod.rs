@@ -18,6 +18,17 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
+/// The seed client's output with `--reject /resource2`, line by line.
+pub const SEED_STORY: [&str; 7] = [
+    "Received a promise for /resource1",
+    "Received a promise for /resource2",
+    "Push promise for /resource2 rejected",
+    "Received a promise for /resource3",
+    r#"Response : {"response":{"name":"main resource"}}"#,
+    r#"Promised resource : {"push":{"name":"resource1"}}"#,
+    r#"Promised resource : {"push":{"name":"resource3"}}"#,
+];
+
 /// Upper bound for any single wait in these tests.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
