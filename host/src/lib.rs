@@ -16,9 +16,12 @@
 //! - [`validate`]: header, status, method and path checks.
 //! - [`body`]: sending bodies under flow control.
 //! - [`conn`]: per-connection state shared with requests.
-//! - [`sniff`]: a read tap that reports the client's RST_STREAM frames.
+//! - [`sniff`]: a byte tap below `h2`: names client resets, orders promises
+//!   across parents, holds back resets `h2` would mishandle.
 //! - [`state`], [`stdio`]: the store's data and the guest's log streams.
 //! - `generated`: the `bindgen!` output, re-exported explicitly.
+
+#![warn(missing_docs)]
 
 pub mod body;
 pub mod caller;
