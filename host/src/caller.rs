@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use wasmtime::component::Resource;
 
 use crate::body;
-use crate::conn::{ConnShared, LastPromise, PushSlot};
+use crate::conn::{ConnShared, PushSlot};
 use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
 use crate::state::HostState;
 use crate::validate;
@@ -153,7 +153,7 @@ impl CallerHost for HostState {
             }
         };
         let promised = pushed.stream_id().as_u32();
-        *last = LastPromise { parent, promised };
+        conn.set_newest_promise(&mut last, parent, promised);
         drop(last);
         c.promised += 1;
         conn.note_promised(promised, &p.path);

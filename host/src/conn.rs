@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
@@ -27,6 +27,8 @@ pub struct ConnShared {
     promises_written: watch::Sender<u32>,
     /// The last promise made on this connection; held while promising.
     last_promise: tokio::sync::Mutex<LastPromise>,
+    /// The same, as `parent << 32 | promised`, readable from the IO tap.
+    newest_promise: AtomicU64,
     /// Promised streams not yet answered, and the read task to wake when a
     /// held reset may go on (see [`crate::sniff::Tapped`]).
     pushes: Mutex<PushStates>,
@@ -89,6 +91,7 @@ impl ConnShared {
             recent_pushes: Mutex::new(VecDeque::new()),
             promises_written: watch::channel(0).0,
             last_promise: tokio::sync::Mutex::new(LastPromise::default()),
+            newest_promise: AtomicU64::new(0),
             pushes: Mutex::new(PushStates::default()),
         })
     }
@@ -126,6 +129,12 @@ impl ConnShared {
                 "conn={} stream={stream}: client reset its request stream ({reason:?})",
                 self.id
             );
+            // h2 drops the frames still queued on a reset stream, so its
+            // unwritten PUSH_PROMISEs will never be written: stop waiting.
+            let newest = self.newest_promise.load(Ordering::Acquire);
+            if (newest >> 32) as u32 == stream {
+                self.on_promise_written(newest as u32);
+            }
             return;
         }
         let recent = self.recent_pushes.lock().unwrap();
@@ -148,6 +157,13 @@ impl ConnShared {
             }
             newer
         });
+    }
+
+    /// Records the newest promise (call with [`ConnShared::last_promise`] held).
+    pub fn set_newest_promise(&self, last: &mut LastPromise, parent: u32, promised: u32) {
+        *last = LastPromise { parent, promised };
+        self.newest_promise
+            .store(u64::from(parent) << 32 | u64::from(promised), Ordering::Release);
     }
 
     /// The newest promise on this connection, locked for making the next one.
