@@ -248,7 +248,7 @@ async fn pushing_a_stream_the_client_reset_is_refused() {
     .await;
     assert_eq!(ex.response.text(), "ok");
     let line = log_line(&host, "stderr: push-after-reset:");
-    assert!(line.contains("Refused"), "{line}");
+    assert!(line.contains("Refused"), "{line}; log:\n{}", host.log());
     // The host saw the client's RST_STREAM and names the pushed path.
     log_line(&host, "client reset pushed stream /r1 (CANCEL)");
 }

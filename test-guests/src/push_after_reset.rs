@@ -1,5 +1,5 @@
 //! `/push-after-reset`: promises `GET /r1`, responds `200 ok`, busy-waits about
-//! 500 ms (time for the client to reset the promised stream), then pushes
+//! 1500 ms (time for the client to reset the promised stream), then pushes
 //! `/r1` and logs the result (expected: `Err(Refused)` if it was reset).
 
 use std::time::Duration;
@@ -18,7 +18,7 @@ pub fn run(_request: Request, caller: &Caller) {
             return;
         }
     };
-    support::busy_wait(Duration::from_millis(500));
+    support::busy_wait(Duration::from_millis(1500));
     let result = caller.push(promised, Response::text("r1"));
     eprintln!("push-after-reset: {result:?}");
 }
