@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::Method;
 use support::h2c::{self, Ask};
@@ -12,18 +10,6 @@ use support::{Host, guest};
 
 fn test_host(args: &[&str]) -> Host {
     Host::start(&guest("test_guests"), args)
-}
-
-fn log_line(host: &Host, needle: &str) -> String {
-    host.wait_for_log(needle, Duration::from_secs(10))
-        .unwrap_or_else(|| panic!("no log line with {needle:?}; log:\n{}", host.log()))
-}
-
-/// After each failure the same connection still serves a normal request.
-async fn still_serves(send: &mut h2::client::SendRequest<Bytes>, host: &Host) {
-    let ex = h2c::exchange(send, host.addr, "/hello", Ask::default()).await;
-    assert_eq!(ex.response.status, 200);
-    assert_eq!(ex.response.text(), "hello");
 }
 
 #[tokio::test]
@@ -36,40 +22,40 @@ async fn traps_give_500_name_the_trap_and_leave_the_connection_usable() {
         ("/stack-overflow", "stack overflow"),
         ("/shadow-stack-overflow", "out of bounds memory access"),
     ] {
-        let ex = h2c::exchange(&mut send, host.addr, route, Ask::default()).await;
+        let ex = h2c::get(&mut send, host.addr, route).await;
         assert_eq!(ex.response.status, 500, "{route}");
         assert!(
             ex.response.text().contains("guest trapped"),
             "{route}: {}",
             ex.response.text()
         );
-        let line = log_line(&host, &format!("GET {route}: 500: guest trapped"));
+        let line = host.expect_log(&format!("GET {route}: 500: guest trapped"));
         assert!(line.contains(kind), "{route}: {line}");
-        still_serves(&mut send, &host).await;
+        h2c::assert_hello(&mut send, host.addr).await;
     }
     // The panic message itself reaches the log through the guest's stderr.
-    log_line(&host, "test-guests: deliberate panic");
+    host.expect_log("test-guests: deliberate panic");
 }
 
 #[tokio::test]
 async fn no_response_gives_500() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/no-response", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/no-response").await;
     assert_eq!(ex.response.status, 500);
     assert!(ex.response.text().contains("without a response"));
-    log_line(&host, "GET /no-response: 500: handler returned without a response");
-    still_serves(&mut send, &host).await;
+    host.expect_log("GET /no-response: 500: handler returned without a response");
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]
 async fn respond_twice_keeps_the_first_and_reports_already_responded() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/respond-twice", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/respond-twice").await;
     assert_eq!(ex.response.status, 200);
     assert_eq!(ex.response.text(), "first");
-    let line = log_line(&host, "stderr: respond-twice: second respond returned");
+    let line = host.expect_log("stderr: respond-twice: second respond returned");
     assert!(line.contains("AlreadyResponded"), "{line}");
 }
 
@@ -86,10 +72,10 @@ fn assert_invalid_lines(body: &str, expected: usize) {
 async fn invalid_headers_and_statuses_send_nothing_so_the_guest_can_recover() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/invalid-header", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/invalid-header").await;
     assert_eq!(ex.response.status, 200);
     assert_invalid_lines(&ex.response.text(), 3);
-    let ex = h2c::exchange(&mut send, host.addr, "/invalid-status", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/invalid-status").await;
     assert_eq!(ex.response.status, 200);
     assert_invalid_lines(&ex.response.text(), 2);
 }
@@ -98,7 +84,7 @@ async fn invalid_headers_and_statuses_send_nothing_so_the_guest_can_recover() {
 async fn bad_promises_are_invalid_and_nothing_is_promised() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/promise-post", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/promise-post").await;
     assert_eq!(ex.response.status, 200);
     assert!(ex.promises.is_empty());
     assert_invalid_lines(&ex.response.text(), 4);
@@ -108,33 +94,33 @@ async fn bad_promises_are_invalid_and_nothing_is_promised() {
 async fn promise_after_respond_is_closed_and_never_sent() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/promise-after-respond", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/promise-after-respond").await;
     assert_eq!(ex.response.text(), "responded");
     assert!(ex.promises.is_empty());
-    let line = log_line(&host, "stderr: promise-after-respond:");
+    let line = host.expect_log("stderr: promise-after-respond:");
     assert!(line.contains("Closed"), "{line}");
-    still_serves(&mut send, &host).await;
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]
 async fn a_dropped_promise_is_cancelled_and_nothing_hangs() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/promise-dropped", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/promise-dropped").await;
     assert_eq!(ex.response.text(), "dropped");
     assert_eq!(ex.promises.len(), 1);
     let (path, result) = &ex.pushes[0];
     assert_eq!(path, "/dropped");
     let err = result.as_ref().expect_err("the dropped promise is reset, not answered");
     assert!(err.starts_with("CANCEL"), "{err}");
-    log_line(&host, "promised /dropped dropped without push");
+    host.expect_log("promised /dropped dropped without push");
 }
 
 #[tokio::test]
 async fn push_limit_per_request_and_per_client() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/push-limit", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/push-limit").await;
     let body = ex.response.text();
     assert!(body.starts_with("promised 32: limit-exceeded"), "{body}");
     assert_eq!(ex.promises.len(), 32);
@@ -145,7 +131,7 @@ async fn push_limit_per_request_and_per_client() {
 
     // A client that allows 5 concurrent pushed streams gets 5.
     let mut five = h2c::connect_with(host.addr, h2::client::Builder::new().max_concurrent_streams(5)).await;
-    let ex = h2c::exchange(&mut five, host.addr, "/push-limit", Ask::default()).await;
+    let ex = h2c::get(&mut five, host.addr, "/push-limit").await;
     assert!(
         ex.response.text().starts_with("promised 5: limit-exceeded"),
         "{}",
@@ -155,7 +141,7 @@ async fn push_limit_per_request_and_per_client() {
 
     // A client that allows none gets none, and nothing hangs.
     let mut none = h2c::connect_with(host.addr, h2::client::Builder::new().max_concurrent_streams(0)).await;
-    let ex = h2c::exchange(&mut none, host.addr, "/push-limit", Ask::default()).await;
+    let ex = h2c::get(&mut none, host.addr, "/push-limit").await;
     assert!(
         ex.response.text().starts_with("promised 0: limit-exceeded"),
         "{}",
@@ -166,7 +152,7 @@ async fn push_limit_per_request_and_per_client() {
     // The per-request limit is configurable.
     let host = test_host(&["--max-pushes", "3"]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/push-limit", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/push-limit").await;
     assert!(
         ex.response.text().starts_with("promised 3: limit-exceeded"),
         "{}",
@@ -207,11 +193,8 @@ async fn large_request_bodies_echo_and_oversized_ones_get_413() {
     )
     .await;
     assert_eq!(ex.response.status, 413);
-    log_line(
-        &host,
-        "POST /echo: request body exceeds 1048576 bytes: 413, handler not run",
-    );
-    still_serves(&mut send, &host).await;
+    host.expect_log("POST /echo: request body exceeds 1048576 bytes: 413, handler not run");
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]
@@ -219,7 +202,7 @@ async fn large_responses_and_pushes_arrive_whole_under_flow_control() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
     let n = 5 * 1024 * 1024 + 17;
-    let ex = h2c::exchange(&mut send, host.addr, &format!("/large?bytes={n}"), Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, &format!("/large?bytes={n}")).await;
     let expected: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
     assert_eq!(ex.response.status, 200);
     assert_eq!(ex.response.body.len(), n);
@@ -247,10 +230,10 @@ async fn pushing_a_stream_the_client_reset_is_refused() {
     )
     .await;
     assert_eq!(ex.response.text(), "ok");
-    let line = log_line(&host, "stderr: push-after-reset:");
+    let line = host.expect_log("stderr: push-after-reset:");
     assert!(line.contains("Refused"), "{line}; log:\n{}", host.log());
     // The host saw the client's RST_STREAM and names the pushed path.
-    log_line(&host, "client reset pushed stream /r1 (CANCEL)");
+    host.expect_log("client reset pushed stream /r1 (CANCEL)");
 }
 
 #[tokio::test]
@@ -265,25 +248,25 @@ async fn a_client_that_resets_its_request_does_not_disturb_others() {
     stream.send_reset(h2::Reason::CANCEL);
     drop(future);
     let mut send = send;
-    still_serves(&mut send, &host).await;
-    log_line(&host, "client reset its request stream (CANCEL)");
+    h2c::assert_hello(&mut send, host.addr).await;
+    host.expect_log("client reset its request stream (CANCEL)");
     // Garbage on a new connection closes that connection only.
     use tokio::io::AsyncWriteExt;
     let mut raw = tokio::net::TcpStream::connect(host.addr).await.unwrap();
     raw.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
-    log_line(&host, "handshake failed");
-    still_serves(&mut send, &host).await;
+    host.expect_log("handshake failed");
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]
 async fn guest_stdout_and_stderr_reach_the_log_tagged_with_the_stream() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/log", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/log").await;
     assert_eq!(ex.response.text(), "logged");
-    let out = log_line(&host, "stdout line from guest");
+    let out = host.expect_log("stdout line from guest");
     assert!(out.contains("conn=1 stream=1 GET /log stdout:"), "{out}");
-    let err = log_line(&host, "stderr line from guest");
+    let err = host.expect_log("stderr line from guest");
     assert!(err.contains("conn=1 stream=1 GET /log stderr:"), "{err}");
 }
 
@@ -318,5 +301,5 @@ async fn rejecting_every_push_as_it_arrives_never_breaks_the_connection() {
         assert_eq!(ex.promises.len(), 32);
     }
     assert!(!host.log().contains("GOAWAY"), "{}", host.log());
-    still_serves(&mut send, &host).await;
+    h2c::assert_hello(&mut send, host.addr).await;
 }

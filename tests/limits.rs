@@ -7,26 +7,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use support::h2c::{self, Ask};
+use support::h2c;
 use support::{Host, guest};
 
 fn test_host(args: &[&str]) -> Host {
     Host::start(&guest("test_guests"), args)
-}
-
-fn log_line(host: &Host, needle: &str) -> String {
-    host.wait_for_log(needle, Duration::from_secs(10))
-        .unwrap_or_else(|| panic!("no log line with {needle:?}; log:\n{}", host.log()))
-}
-
-async fn get(send: &mut h2::client::SendRequest<Bytes>, host: &Host, path: &str) -> h2c::Reply {
-    h2c::exchange(send, host.addr, path, Ask::default()).await.response
-}
-
-async fn still_serves(send: &mut h2::client::SendRequest<Bytes>, host: &Host) {
-    let r = get(send, host, "/hello").await;
-    assert_eq!((r.status, r.text().as_str()), (200, "hello"));
 }
 
 #[tokio::test]
@@ -34,24 +19,24 @@ async fn an_infinite_loop_is_stopped_at_the_deadline_with_504() {
     let host = test_host(&["--timeout-ms", "300"]);
     let mut send = h2c::connect(host.addr, true).await;
     let started = Instant::now();
-    let r = get(&mut send, &host, "/spin").await;
+    let r = h2c::get(&mut send, host.addr, "/spin").await.response;
     let took = started.elapsed();
     assert_eq!(r.status, 504);
     assert!(r.text().contains("timed out after 300 ms"), "{}", r.text());
-    log_line(&host, "GET /spin: 504: handler timed out after 300 ms");
+    host.expect_log("GET /spin: 504: handler timed out after 300 ms");
     // Not a timing assertion on speed: only that the deadline was enforced at all.
     assert!(took >= Duration::from_millis(300), "{took:?}");
-    still_serves(&mut send, &host).await;
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]
 async fn a_guest_parked_in_a_host_call_is_stopped_too() {
     let host = test_host(&["--timeout-ms", "300"]);
     let mut send = h2c::connect(host.addr, true).await;
-    let r = get(&mut send, &host, "/sleep?ms=60000").await;
+    let r = h2c::get(&mut send, host.addr, "/sleep?ms=60000").await.response;
     assert_eq!(r.status, 504);
-    log_line(&host, "GET /sleep?ms=60000: 504: handler timed out after 300 ms");
-    still_serves(&mut send, &host).await;
+    host.expect_log("GET /sleep?ms=60000: 504: handler timed out after 300 ms");
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]
@@ -60,16 +45,16 @@ async fn a_spinning_request_delays_neither_other_connections_nor_other_streams()
     let spin_conn = h2c::connect(host.addr, true).await;
     let addr = host.addr;
     let mut spin_send = spin_conn.clone();
-    let spinning = tokio::spawn(async move { h2c::exchange(&mut spin_send, addr, "/spin", Ask::default()).await });
+    let spinning = tokio::spawn(async move { h2c::get(&mut spin_send, addr, "/spin").await });
     tokio::time::sleep(Duration::from_millis(100)).await;
 
     // Another connection.
     let mut other = h2c::connect(host.addr, true).await;
-    still_serves(&mut other, &host).await;
+    h2c::assert_hello(&mut other, host.addr).await;
     assert!(!spinning.is_finished(), "hello finished while /spin still runs");
     // Another stream on the spinning request's own connection.
     let mut same = spin_conn.clone();
-    still_serves(&mut same, &host).await;
+    h2c::assert_hello(&mut same, host.addr).await;
     assert!(
         !spinning.is_finished(),
         "hello on the same connection finished while /spin runs"
@@ -83,18 +68,18 @@ async fn a_spinning_request_delays_neither_other_connections_nor_other_streams()
 async fn unbounded_allocation_gets_500_and_the_pool_recycles_memory() {
     let host = test_host(&["--memory-mb", "32"]);
     let mut send = h2c::connect(host.addr, true).await;
-    let r = get(&mut send, &host, "/oom").await;
+    let r = h2c::get(&mut send, host.addr, "/oom").await.response;
     assert_eq!(r.status, 500);
     assert!(r.text().contains("memory limit of 32 MiB"), "{}", r.text());
-    log_line(&host, "memory limit of 32 MiB was exceeded");
-    still_serves(&mut send, &host).await;
+    host.expect_log("memory limit of 32 MiB was exceeded");
+    h2c::assert_hello(&mut send, host.addr).await;
 
     let before = rss_kib(host.pid());
     for _ in 0..30 {
-        let r = get(&mut send, &host, "/oom").await;
+        let r = h2c::get(&mut send, host.addr, "/oom").await.response;
         assert_eq!(r.status, 500);
     }
-    still_serves(&mut send, &host).await;
+    h2c::assert_hello(&mut send, host.addr).await;
     let after = rss_kib(host.pid());
     eprintln!("RSS before 30 out-of-memory requests: {before} KiB, after: {after} KiB");
     // 30 x 32 MiB were touched; a leak of even one instance's memory shows.
@@ -118,16 +103,16 @@ async fn past_the_instance_limit_requests_wait_then_get_503_with_retry_after() {
     let host = test_host(&["--max-concurrent", "1", "--queue-timeout-ms", "200"]);
     let addr = host.addr;
     let mut busy = h2c::connect(host.addr, true).await;
-    let holder = tokio::spawn(async move { h2c::exchange(&mut busy, addr, "/spin-ms?ms=1500", Ask::default()).await });
+    let holder = tokio::spawn(async move { h2c::get(&mut busy, addr, "/spin-ms?ms=1500").await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut other = h2c::connect(host.addr, true).await;
-    let r = get(&mut other, &host, "/hello").await;
+    let r = h2c::get(&mut other, host.addr, "/hello").await.response;
     assert_eq!(r.status, 503);
     assert_eq!(r.headers["retry-after"], "1");
-    log_line(&host, "GET /hello: 503: no instance free within 200 ms");
+    host.expect_log("GET /hello: 503: no instance free within 200 ms");
     let held = holder.await.unwrap();
     assert_eq!(held.response.text(), "spun 1500 ms");
-    still_serves(&mut other, &host).await;
+    h2c::assert_hello(&mut other, host.addr).await;
 }
 
 #[tokio::test]
@@ -138,7 +123,7 @@ async fn stream_and_connection_caps() {
     // Drive the connection through one request, so the server's SETTINGS are in.
     let mut send = send;
     tokio::select! {
-        _ = still_serves(&mut send, &host) => {}
+        _ = h2c::assert_hello(&mut send, host.addr) => {}
         _ = &mut conn => panic!("connection closed"),
     }
     assert_eq!(conn.max_concurrent_send_streams(), 2, "SETTINGS_MAX_CONCURRENT_STREAMS");
@@ -150,7 +135,7 @@ async fn stream_and_connection_caps() {
     let addr = host.addr;
     let second = tokio::spawn(async move {
         let mut send = h2c::connect(addr, true).await;
-        h2c::exchange(&mut send, addr, "/hello", Ask::default()).await
+        h2c::get(&mut send, addr, "/hello").await
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
@@ -170,7 +155,7 @@ async fn stream_and_connection_caps() {
 async fn nothing_from_the_host_leaks_into_the_guest() {
     let host = test_host(&[]);
     let mut send = h2c::connect(host.addr, true).await;
-    let text = get(&mut send, &host, "/env").await.text();
+    let text = h2c::get(&mut send, host.addr, "/env").await.response.text();
     let lines: Vec<_> = text.lines().collect();
     assert_eq!(lines[0], "vars=0", "{text}");
     assert_eq!(lines[1], "args=0", "{text}");
@@ -189,10 +174,7 @@ async fn overload_gets_503s_never_a_crash() {
             let addr = host.addr;
             tasks.push(tokio::spawn(async move {
                 let path = format!("/spin-ms?ms=20&c={c}&i={i}");
-                h2c::exchange(&mut send, addr, &path, Ask::default())
-                    .await
-                    .response
-                    .status
+                h2c::get(&mut send, addr, &path).await.response.status
             }));
         }
     }
@@ -207,5 +189,5 @@ async fn overload_gets_503s_never_a_crash() {
     }
     assert!(ok >= 2 && busy > 0, "ok={ok} busy={busy}");
     let mut send = h2c::connect(host.addr, true).await;
-    still_serves(&mut send, &host).await;
+    h2c::assert_hello(&mut send, host.addr).await;
 }

@@ -20,7 +20,7 @@ fn push_body(n: u32) -> String {
 async fn three_promises_arrive_before_the_body_with_the_request_authority() {
     let host = seed_host();
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/http2Service", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/http2Service").await;
 
     let paths: Vec<_> = ex.promises.iter().map(|p| p.path.as_str()).collect();
     assert_eq!(paths, ["/resource1", "/resource2", "/resource3"]);
@@ -56,7 +56,7 @@ async fn three_promises_arrive_before_the_body_with_the_request_authority() {
 async fn any_path_is_served_like_the_seed_default_resource() {
     let host = seed_host();
     let mut send = h2c::connect(host.addr, true).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/some/other?x=1", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/some/other?x=1").await;
     assert_eq!(ex.response.text(), MAIN);
     assert_eq!(ex.promises.len(), 3);
     assert_eq!(ex.pushes.len(), 3);
@@ -86,7 +86,7 @@ async fn rejecting_resource2_keeps_the_other_pushes_and_the_connection() {
         .collect();
     assert_eq!(got, [("/resource1", push_body(1)), ("/resource3", push_body(3))]);
     // The connection is still good for the next request.
-    let again = h2c::exchange(&mut send, host.addr, "/http2Service", Ask::default()).await;
+    let again = h2c::get(&mut send, host.addr, "/http2Service").await;
     assert_eq!(again.response.text(), MAIN);
     assert_eq!(again.pushes.len(), 3);
 }
@@ -95,7 +95,7 @@ async fn rejecting_resource2_keeps_the_other_pushes_and_the_connection() {
 async fn a_client_with_push_disabled_still_gets_the_response() {
     let host = seed_host();
     let mut send = h2c::connect(host.addr, false).await;
-    let ex = h2c::exchange(&mut send, host.addr, "/http2Service", Ask::default()).await;
+    let ex = h2c::get(&mut send, host.addr, "/http2Service").await;
     assert!(ex.promises.is_empty());
     assert_eq!(ex.response.status, 200);
     assert_eq!(ex.response.text(), MAIN);
@@ -122,7 +122,7 @@ async fn many_streams_on_one_connection_run_concurrently() {
         let mut send = send.clone();
         let addr = host.addr;
         tasks.push(tokio::spawn(async move {
-            let ex = h2c::exchange(&mut send, addr, &format!("/http2Service?i={i}"), Ask::default()).await;
+            let ex = h2c::get(&mut send, addr, &format!("/http2Service?i={i}")).await;
             assert_eq!(ex.response.text(), MAIN);
             assert_eq!(ex.pushes.len(), 3);
         }));
@@ -138,7 +138,7 @@ async fn no_state_survives_between_requests() {
     for _ in 0..2 {
         let mut send = h2c::connect(host.addr, true).await;
         for _ in 0..3 {
-            let ex = h2c::exchange(&mut send, host.addr, "/state", Ask::default()).await;
+            let ex = h2c::get(&mut send, host.addr, "/state").await;
             assert_eq!(ex.response.status, 200);
             assert_eq!(ex.response.text(), "1", "a fresh instance per request");
         }

@@ -96,6 +96,17 @@ pub async fn exchange(send: &mut SendRequest<Bytes>, addr: SocketAddr, path: &st
         .unwrap_or_else(|e| panic!("request {path} failed: {e}"))
 }
 
+/// A plain GET of `path` with the default [`Ask`].
+pub async fn get(send: &mut SendRequest<Bytes>, addr: SocketAddr, path: &str) -> Exchange {
+    exchange(send, addr, path, Ask::default()).await
+}
+
+/// Asserts that `GET /hello` on the `test-guests` component answers `200 hello`.
+pub async fn assert_hello(send: &mut SendRequest<Bytes>, addr: SocketAddr) {
+    let ex = get(send, addr, "/hello").await;
+    assert_eq!((ex.response.status, ex.response.text().as_str()), (200, "hello"));
+}
+
 /// Like [`exchange`] but returns the h2 error instead of panicking.
 pub async fn try_exchange(
     send: &mut SendRequest<Bytes>,

@@ -139,6 +139,12 @@ impl Host {
         }
     }
 
+    /// Like [`Host::wait_for_log`] with 10 s, panicking with the whole log.
+    pub fn expect_log(&self, needle: &str) -> String {
+        self.wait_for_log(needle, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("no log line with {needle:?}; log:\n{}", self.log()))
+    }
+
     /// Process id, for RSS checks.
     pub fn pid(&self) -> u32 {
         self.child.id()
