@@ -15,10 +15,15 @@ fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
 
 /// Runs push-host on `module`; returns its stderr, asserting a non-zero exit.
 fn fails(module: &std::path::Path) -> String {
+    fails_with(module, &[])
+}
+
+fn fails_with(module: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new(support::push_host_bin())
         .arg("--module")
         .arg(module)
         .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .output()
         .expect("run push-host");
     assert!(!out.status.success(), "push-host accepted {}", module.display());
@@ -58,6 +63,13 @@ fn component_without_the_handler_export() {
     // An empty component: valid, but exports nothing.
     let err = fails(&scratch("empty.wasm", b"\0asm\x0d\0\x01\0"));
     assert!(err.contains("does not export push:handler/handler@0.1.0"), "{err}");
+}
+
+#[test]
+fn component_needing_more_memory_than_allowed() {
+    // Rust guests start with just over 1 MiB of linear memory.
+    let err = fails_with(&support::guest("test_guests"), &["--memory-mb", "1"]);
+    assert!(err.contains("does not fit the instance limits"), "{err}");
 }
 
 #[test]

@@ -57,6 +57,24 @@ impl CallerState {
         }
     }
 
+    /// State with no request behind it (start-up checks): every call fails.
+    pub fn detached() -> Self {
+        let (main_sent, main_sent_rx) = watch::channel(true);
+        CallerState {
+            respond: None,
+            responded: true,
+            head: false,
+            scheme: String::new(),
+            authority: String::new(),
+            promised: 0,
+            max_pushes: 0,
+            conn: ConnShared::new(0, std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+            tag: "start-up".into(),
+            main_sent: Some(main_sent),
+            main_sent_rx,
+        }
+    }
+
     /// Whether the guest has sent its main response.
     pub fn responded(&self) -> bool {
         self.responded

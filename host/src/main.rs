@@ -83,7 +83,7 @@ async fn run() -> anyhow::Result<()> {
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let limits = args.limits()?;
-    let runtime = Runtime::load(&args.module, limits)?;
+    let runtime = Runtime::load(&args.module, limits).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

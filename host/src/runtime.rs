@@ -67,6 +67,22 @@ pub enum LoadError {
         /// wasmtime's reason.
         message: String,
     },
+    /// The component needs more than the per-instance limits allow.
+    #[error("{} does not fit the instance limits (see --memory-mb): {message}", path.display())]
+    Limits {
+        /// The module path.
+        path: PathBuf,
+        /// wasmtime's reason.
+        message: String,
+    },
+    /// The component links but cannot be instantiated within the limits.
+    #[error("{} cannot be instantiated: {message}", path.display())]
+    Instantiate {
+        /// The module path.
+        path: PathBuf,
+        /// wasmtime's reason.
+        message: String,
+    },
     /// The engine could not be created with these limits.
     #[error("cannot set up the wasm engine: {0}")]
     Engine(String),
@@ -111,7 +127,7 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine, loads and checks `path`, links WASI and `caller`, and
     /// starts the epoch ticker.
-    pub fn load(path: &Path, limits: Limits) -> Result<Arc<Self>, LoadError> {
+    pub async fn load(path: &Path, limits: Limits) -> Result<Arc<Self>, LoadError> {
         let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
             path: path.to_owned(),
             error,
@@ -124,9 +140,19 @@ impl Runtime {
             return Err(LoadError::CoreModule { path });
         }
         let engine = engine(&limits).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-        let component = Component::new(&engine, &bytes).map_err(|e| LoadError::Invalid {
-            path: path.clone(),
-            message: format!("{e:#}"),
+        let component = Component::new(&engine, &bytes).map_err(|e| {
+            let message = format!("{e:#}");
+            if message.contains("pooling allocator") {
+                LoadError::Limits {
+                    path: path.clone(),
+                    message,
+                }
+            } else {
+                LoadError::Invalid {
+                    path: path.clone(),
+                    message,
+                }
+            }
         })?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
@@ -143,12 +169,34 @@ impl Runtime {
         if limits.has_deadline() {
             start_epoch_ticker(&engine);
         }
-        Ok(Arc::new(Runtime {
+        let runtime = Runtime {
             engine,
             pre,
             permits: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
             limits,
-        }))
+        };
+        runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
+            path: path.clone(),
+            message: format!("{e:#}"),
+        })?;
+        Ok(Arc::new(runtime))
+    }
+
+    /// Instantiates the component once, so what only instantiation finds
+    /// (more memories or instances than the pool allows, a start function
+    /// that traps) stops start-up instead of failing every request.
+    async fn try_instantiate(&self) -> wasmtime::Result<()> {
+        let caller = CallerState::detached();
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(caller, self.limits.memory_bytes, "start-up".into()),
+        );
+        store.limiter(|s| &mut s.limiter);
+        if self.limits.has_deadline() {
+            let ticks = (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
+            store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        }
+        self.pre.instantiate_async(&mut store).await.map(drop)
     }
 
     /// The limits in force.
