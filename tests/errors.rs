@@ -214,6 +214,28 @@ async fn large_responses_and_pushes_arrive_whole_under_flow_control() {
     assert!(pushed.body == expected, "pushed body differs");
 }
 
+/// Pushed bodies wait for the main body: a client that reads the main body
+/// before any pushed one still finishes, even when the pushes alone would fill
+/// the connection's 64 KiB window.
+#[tokio::test]
+async fn a_client_reading_the_main_body_first_is_not_starved_by_pushes() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let n = 1024 * 1024;
+    let ex = h2c::exchange(
+        &mut send,
+        host.addr,
+        &format!("/large?bytes={n}"),
+        Ask {
+            pushes_after_main: true,
+            ..Ask::default()
+        },
+    )
+    .await;
+    assert_eq!(ex.response.body.len(), n);
+    assert_eq!(ex.pushes[0].1.as_ref().expect("pushed").body.len(), n);
+}
+
 #[tokio::test]
 async fn pushing_a_stream_the_client_reset_is_refused() {
     let host = test_host(&[]);

@@ -85,6 +85,9 @@ pub struct Ask<'a> {
     pub reject: &'a [&'a str],
     /// Extra request headers.
     pub headers: Vec<(&'a str, &'a str)>,
+    /// Read no pushed body until the main body has ended (a naive client;
+    /// it only finishes if the server sends the main body first).
+    pub pushes_after_main: bool,
 }
 
 /// Sends one request to `path` and collects everything it brings; panics on
@@ -143,6 +146,8 @@ async fn exchange_inner(
         reject: ask.reject,
         seen: Vec::new(),
         accepted: Vec::new(),
+        defer: ask.pushes_after_main,
+        deferred: Vec::new(),
     };
     // Every PUSH_PROMISE the server sent before the response HEADERS has been
     // processed by now, so it is ready without waiting.
@@ -184,6 +189,9 @@ async fn exchange_inner(
         body: data.freeze(),
     };
     let mut pushes = Vec::new();
+    for (path, pushed) in state.deferred {
+        pushes.push((path, read_pushed(pushed).await.map_err(|e| e.to_string())));
+    }
     for (path, reader) in state.accepted {
         pushes.push((path, reader.await.expect("push reader task")));
     }
@@ -209,6 +217,9 @@ struct Collect<'a> {
     /// Accepted pushes, each read by its own task from the moment it is
     /// promised, so unread pushed data never blocks the connection window.
     accepted: Vec<(String, tokio::task::JoinHandle<Result<Reply, String>>)>,
+    /// With [`Ask::pushes_after_main`]: pushes read only after the main body.
+    defer: bool,
+    deferred: Vec<(String, PushedResponseFuture)>,
 }
 
 impl Collect<'_> {
@@ -222,6 +233,8 @@ impl Collect<'_> {
         };
         if self.reject.contains(&promise.path.as_str()) {
             drop(pushed); // the last reference: h2 resets the stream with CANCEL
+        } else if self.defer {
+            self.deferred.push((promise.path.clone(), pushed));
         } else {
             let reader = tokio::spawn(async move {
                 read_pushed(pushed).await.map_err(|e| match e.reason() {
