@@ -154,10 +154,7 @@ async fn promise_for_another_authority_is_refused_with_protocol_error() {
     let client = Client::connect(&server.url("")).await.unwrap();
     let mut handle = client.submit(Request::get("/")).await.unwrap();
 
-    let mut delivered = Vec::new();
-    while within("has_promise", handle.has_promise()).await {
-        delivered.push(handle.next_promise().await.unwrap());
-    }
+    let mut delivered = common::all_promises(&mut handle).await;
     let paths: Vec<_> = delivered.iter().map(|p| p.path()).collect();
     assert_eq!(paths, ["/good"], "the foreign promise is not delivered");
 
@@ -202,10 +199,7 @@ async fn large_unread_pushes_do_not_block_the_main_response() {
     .await;
     let client = Client::connect(&server.url("")).await.unwrap();
     let mut handle = client.submit(Request::get("/")).await.unwrap();
-    let mut promises = Vec::new();
-    while within("has_promise", handle.has_promise()).await {
-        promises.push(handle.next_promise().await.unwrap());
-    }
+    let promises = common::all_promises(&mut handle).await;
     assert_eq!(promises.len(), 8);
     let main = within("main response", handle.response()).await.unwrap();
     assert_eq!(main.body.len(), SIZE);

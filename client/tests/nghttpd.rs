@@ -178,10 +178,7 @@ async fn library_receives_nghttpd_pushes_and_their_bodies() {
     let server = Nghttpd::start("library");
     let client = within("connect", Client::connect(&server.url("/"))).await.unwrap();
     let mut handle = client.submit(Request::get("/index.html")).await.unwrap();
-    let mut promises = Vec::new();
-    while within("has_promise", handle.has_promise()).await {
-        promises.push(handle.next_promise().await.unwrap());
-    }
+    let promises = common::all_promises(&mut handle).await;
     let paths: Vec<_> = promises.iter().map(|p| p.path().to_owned()).collect();
     assert_eq!(paths, ["/a.txt", "/big.txt"], "log:\n{}", server.log());
     assert!(handle.refused_promises().is_empty(), "{:?}", handle.refused_promises());

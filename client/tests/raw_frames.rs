@@ -45,10 +45,7 @@ async fn promise_for_an_unsafe_method_is_refused_and_reported() {
 
     let client = Client::connect(&server.url("")).await.unwrap();
     let mut handle = client.submit(Request::get("/")).await.unwrap();
-    let mut delivered = Vec::new();
-    while within("has_promise", handle.has_promise()).await {
-        delivered.push(handle.next_promise().await.unwrap());
-    }
+    let mut delivered = common::all_promises(&mut handle).await;
     assert_eq!(delivered.len(), 1, "only the GET promise is delivered");
     assert_eq!(delivered[0].stream_id(), 4);
 

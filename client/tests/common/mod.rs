@@ -29,6 +29,15 @@ pub const SEED_STORY: [&str; 7] = [
     r#"Promised resource : {"push":{"name":"resource3"}}"#,
 ];
 
+/// Takes every promise of `handle` as it arrives, until the response ends.
+pub async fn all_promises(handle: &mut push_client::ResponseHandle) -> Vec<push_client::PushPromise> {
+    let mut promises = Vec::new();
+    while within("has_promise", handle.has_promise()).await {
+        promises.push(handle.next_promise().await.expect("has_promise said so"));
+    }
+    promises
+}
+
 /// Upper bound for any single wait in these tests.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
