@@ -48,11 +48,12 @@ async fn cli_prints_the_seed_transcript_exactly() {
 /// A reset only exists for a push still in flight: when the seed service has
 /// already finished pushing `/resource2` (it pushes at once), the client has
 /// nothing to reset (RFC 9113 forbids RST_STREAM on a closed stream). So
-/// this test uses the seed with a pause before its pushes (`/seed-slow`).
+/// this test uses the seed that waits, before its pushes, until the client
+/// has refused `/resource2` (`/seed-slow?refused=/resource2`).
 #[tokio::test]
 async fn host_sees_rst_stream_for_resource2() {
     let host = Host::start(&guest("test_guests"), &[]);
-    let url = format!("{}/seed-slow", host.url());
+    let url = format!("{}/seed-slow?refused=/resource2", host.url());
     let CliRun { code, stdout, stderr } = run_cli(&[&url, "--reject", "/resource2"]).await;
     assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();

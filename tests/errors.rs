@@ -6,6 +6,7 @@ mod support;
 use bytes::Bytes;
 use http::Method;
 use support::h2c::{self, Ask};
+use support::wire;
 use support::{Host, guest};
 
 fn test_host(args: &[&str]) -> Host {
@@ -114,6 +115,71 @@ async fn a_dropped_promise_is_cancelled_and_nothing_hangs() {
     let err = result.as_ref().expect_err("the dropped promise is reset, not answered");
     assert!(err.starts_with("CANCEL"), "{err}");
     host.expect_log("promised /dropped dropped without push");
+}
+
+#[tokio::test]
+async fn promises_left_unpushed_by_a_trap_or_a_timeout_are_cancelled() {
+    let host = test_host(&["--timeout-ms", "300"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    for (how, status) in [("trap", 500), ("spin", 504)] {
+        let ex = h2c::get(&mut send, host.addr, &format!("/promise-then-fail?how={how}")).await;
+        assert_eq!(ex.response.status, status, "{how}: {}", ex.response.text());
+        let paths: Vec<&str> = ex.promises.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["/doomed/0", "/doomed/1"], "{how}");
+        for (path, result) in &ex.pushes {
+            let err = result.as_ref().expect_err("an unpushed promise is reset, not answered");
+            assert!(err.starts_with("CANCEL"), "{how} {path}: {err}");
+        }
+        assert_eq!(ex.pushes.len(), 2, "{how}");
+    }
+    host.expect_log_lines("promised /doomed/0 dropped without push; resetting stream", 2);
+    host.expect_log_lines("promised /doomed/1 dropped without push; resetting stream", 2);
+    h2c::assert_hello(&mut send, host.addr).await;
+}
+
+/// `push` consumes its promise: with an invalid response the guest gets
+/// `invalid` and the host resets the promised stream with CANCEL (as the
+/// README and the WIT say), so the client never waits for it.
+#[tokio::test]
+async fn an_invalid_push_is_reported_and_its_promise_cancelled() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::get(&mut send, host.addr, "/push-invalid").await;
+    assert!(
+        ex.response.text().starts_with("push: invalid: "),
+        "{}",
+        ex.response.text()
+    );
+    assert_eq!(ex.pushes.len(), 1);
+    let (path, result) = &ex.pushes[0];
+    assert_eq!(path, "/bad");
+    let err = result.as_ref().expect_err("the promise is reset");
+    assert!(err.starts_with("CANCEL"), "{err}");
+    host.expect_log("promised /bad dropped without push; resetting stream 2 with CANCEL");
+}
+
+/// A client that closes its connection while the handler runs: the
+/// handler's calls then return `closed`, and the host serves others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_return_closed_once_the_client_closed_the_connection() {
+    let host = test_host(&[]);
+    let rec = wire::connect(host.addr, h2::client::Builder::new().enable_push(true)).await;
+    let request = http::Request::get(format!("http://{}/closed-probe", host.addr))
+        .body(())
+        .unwrap();
+    let (response, _stream) = rec.send.clone().send_request(request, true).unwrap();
+    host.expect_log_async("GET /closed-probe stdout: closed-probe: started")
+        .await;
+    rec.task.abort(); // drops the socket: the connection is closed
+    let _ = rec.task.await;
+    drop((response, rec.send));
+    let line = host.expect_log_async("closed-probe: promise=").await;
+    assert!(
+        line.ends_with("promise=closed: the stream or connection is closed respond=closed: the stream or connection is closed push=refused: the client reset or refused the promised stream"),
+        "{line}"
+    );
+    let mut send = h2c::connect(host.addr, true).await;
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]
@@ -296,20 +362,37 @@ async fn guest_stdout_and_stderr_reach_the_log_tagged_with_the_stream() {
 /// the guest's pushes. h2 0.4.20 would answer a reset that lands while a
 /// pushed response's HEADERS are queued with GOAWAY (the host holds such a
 /// reset back until the HEADERS are written); the connection must survive.
+///
+/// The test goes on until the host has held such a reset back at least
+/// twice (its debug log counts them), so it proves the hold was exercised,
+/// and checks the frames the client received: a broken connection is a
+/// GOAWAY on the wire (and a `connection error` line in the host's log).
 #[tokio::test]
 async fn rejecting_every_push_as_it_arrives_never_breaks_the_connection() {
-    let host = test_host(&[]);
-    // This client resets 1280 streams on purpose; lift h2's own guard against that.
-    let mut send = h2c::connect_with(
+    let host = Host::start_logging(&guest("test_guests"), &[], "info,push_host::conn=debug");
+    // This client resets thousands of streams on purpose; lift h2's own guard against that.
+    let mut rec = wire::connect(
         host.addr,
         h2::client::Builder::new().max_local_error_reset_streams(None),
     )
     .await;
+    let send = &mut rec.send;
     let paths: Vec<String> = (0..32).map(|i| format!("/p/{i}")).collect();
     let reject: Vec<&str> = paths.iter().map(String::as_str).collect();
-    for round in 0..40 {
+    const HOLDS: usize = 2;
+    const MAX_ROUNDS: usize = 400;
+    let mut rounds = 0;
+    while rounds < MAX_ROUNDS
+        && host
+            .log()
+            .matches("holding the client's reset of pushed stream")
+            .count()
+            < HOLDS
+    {
+        let round = rounds;
+        rounds += 1;
         let ex = h2c::try_exchange(
-            &mut send,
+            send,
             host.addr,
             "/push-limit",
             Ask {
@@ -322,6 +405,22 @@ async fn rejecting_every_push_as_it_arrives_never_breaks_the_connection() {
         assert!(ex.response.text().starts_with("promised 32"), "round {round}");
         assert_eq!(ex.promises.len(), 32);
     }
-    assert!(!host.log().contains("GOAWAY"), "{}", host.log());
-    h2c::assert_hello(&mut send, host.addr).await;
+    let holds = host
+        .log()
+        .matches("holding the client's reset of pushed stream")
+        .count();
+    eprintln!("{rounds} rounds, {holds} held resets");
+    assert!(
+        holds >= HOLDS,
+        "no reset was held back in {rounds} rounds: the race was never exercised"
+    );
+    h2c::assert_hello(send, host.addr).await;
+    let goaways: Vec<_> = rec
+        .frames
+        .all()
+        .into_iter()
+        .filter(|f| f.kind == wire::GOAWAY)
+        .collect();
+    assert!(goaways.is_empty(), "the host sent GOAWAY: {goaways:?}");
+    assert!(!host.log().contains("connection error"), "{}", host.log());
 }

@@ -46,7 +46,7 @@ async fn a_spinning_request_delays_neither_other_connections_nor_other_streams()
     let addr = host.addr;
     let mut spin_send = spin_conn.clone();
     let spinning = tokio::spawn(async move { h2c::get(&mut spin_send, addr, "/spin").await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    host.expect_log_async("GET /spin stdout: spin: started").await;
 
     // Another connection.
     let mut other = h2c::connect(host.addr, true).await;
@@ -104,7 +104,7 @@ async fn past_the_instance_limit_requests_wait_then_get_503_with_retry_after() {
     let addr = host.addr;
     let mut busy = h2c::connect(host.addr, true).await;
     let holder = tokio::spawn(async move { h2c::get(&mut busy, addr, "/spin-ms?ms=1500").await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.expect_log_async("stdout: spin-ms: started").await;
     let mut other = h2c::connect(host.addr, true).await;
     let r = h2c::get(&mut other, host.addr, "/hello").await.response;
     assert_eq!(r.status, 503);
@@ -116,8 +116,51 @@ async fn past_the_instance_limit_requests_wait_then_get_503_with_retry_after() {
 }
 
 #[tokio::test]
+async fn a_queued_request_is_served_when_an_instance_frees_before_the_queue_timeout() {
+    let host = Host::start_logging(
+        &guest("test_guests"),
+        &["--max-concurrent", "1", "--queue-timeout-ms", "20000"],
+        "info,push_host=debug",
+    );
+    let addr = host.addr;
+    let mut busy = h2c::connect(host.addr, true).await;
+    let holder = tokio::spawn(async move { h2c::get(&mut busy, addr, "/spin-ms?ms=300").await });
+    host.expect_log_async("stdout: spin-ms: started").await;
+    let mut other = h2c::connect(host.addr, true).await;
+    h2c::assert_hello(&mut other, host.addr).await;
+    // It waited in the queue, and ran only once /spin-ms had finished.
+    host.expect_log("GET /hello: queued: all 1 instances busy");
+    let spun = host
+        .log_position("GET /spin-ms?ms=300: handled")
+        .expect("spin-ms handled");
+    let hello = host.log_position("GET /hello: handled").expect("hello handled");
+    assert!(spun < hello, "log:\n{}", host.log());
+    assert_eq!(holder.await.unwrap().response.text(), "spun 300 ms");
+}
+
+#[tokio::test]
+async fn timeout_ms_0_runs_without_a_deadline() {
+    // The control: the same request past a 1000 ms deadline is stopped...
+    let limited = test_host(&["--timeout-ms", "1000"]);
+    let mut send = h2c::connect(limited.addr, true).await;
+    let r = h2c::get(&mut send, limited.addr, "/spin-ms?ms=1500").await.response;
+    assert_eq!(r.status, 504, "{}", r.text());
+    // ...and with --timeout-ms 0 it runs to the end.
+    let unlimited = test_host(&["--timeout-ms", "0"]);
+    let mut send = h2c::connect(unlimited.addr, true).await;
+    let r = h2c::get(&mut send, unlimited.addr, "/spin-ms?ms=1500").await.response;
+    assert_eq!((r.status, r.text().as_str()), (200, "spun 1500 ms"));
+    let r = h2c::get(&mut send, unlimited.addr, "/sleep?ms=1500").await.response;
+    assert_eq!((r.status, r.text().as_str()), (200, "slept 1500 ms"));
+}
+
+#[tokio::test]
 async fn stream_and_connection_caps() {
-    let host = test_host(&["--max-streams", "2", "--max-connections", "1"]);
+    let host = Host::start_logging(
+        &guest("test_guests"),
+        &["--max-streams", "2", "--max-connections", "1"],
+        "info,push_host=debug",
+    );
     let tcp = tokio::net::TcpStream::connect(host.addr).await.unwrap();
     let (send, mut conn) = h2::client::handshake(tcp).await.unwrap();
     // Drive the connection through one request, so the server's SETTINGS are in.
@@ -131,24 +174,24 @@ async fn stream_and_connection_caps() {
         let _ = conn.await;
     });
 
-    // A second connection is not served while the first is open...
+    // A second connection, opened (TCP) while the first is open, is not
+    // served until the first closes: the host's log shows the cap, and the
+    // second connection's HTTP/2 start only after the first one's end.
+    host.expect_log("connection cap of 1 reached");
     let addr = host.addr;
-    let second = tokio::spawn(async move {
-        let mut send = h2c::connect(addr, true).await;
-        h2c::get(&mut send, addr, "/hello").await
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !second.is_finished(),
-        "second connection served past --max-connections 1"
-    );
-    // ...and is served once the first closes.
+    let mut second = h2c::connect(addr, true).await;
+    let second = tokio::spawn(async move { h2c::get(&mut second, addr, "/hello").await });
     drop(send);
     let ex = tokio::time::timeout(Duration::from_secs(10), second)
         .await
         .expect("second connection served after the first closed")
         .unwrap();
     assert_eq!(ex.response.text(), "hello");
+    let first_closed = host.log_position("conn=1: closed").expect("first connection closed");
+    let second_started = host
+        .log_position("conn=2: HTTP/2 connection from")
+        .expect("second connection");
+    assert!(first_closed < second_started, "log:\n{}", host.log());
 }
 
 #[tokio::test]
@@ -160,7 +203,51 @@ async fn nothing_from_the_host_leaks_into_the_guest() {
     assert_eq!(lines[0], "vars=0", "{text}");
     assert_eq!(lines[1], "args=0", "{text}");
     assert!(lines[2].starts_with("read_dir=err"), "{text}");
-    assert!(lines[3].starts_with("tcp=err"), "{text}");
+    // The guest tried the host's own listening address (open: the test is
+    // talking to it), a UDP bind and a DNS lookup: each denied by the sandbox.
+    assert!(lines[3].starts_with("tcp=err PermissionDenied"), "{text}");
+    assert!(lines[4].starts_with("udp=err PermissionDenied"), "{text}");
+    // wasmtime answers a lookup the guest may not make with
+    // PERMANENT_RESOLVER_FAILURE (Rust's std: "Non-recoverable error"); a
+    // lookup of `localhost` that was allowed would succeed.
+    assert!(
+        lines[5].starts_with("dns=err") && lines[5].contains("Non-recoverable error"),
+        "{text}"
+    );
+}
+
+/// Request header lists are limited to 16 KiB (SETTINGS_MAX_HEADER_LIST_SIZE).
+#[tokio::test]
+async fn a_header_list_over_16_kib_is_refused_and_the_connection_lives() {
+    let host = test_host(&[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let fits = "x".repeat(15 * 1024);
+    let ex = h2c::exchange(
+        &mut send,
+        host.addr,
+        "/hello",
+        h2c::Ask {
+            headers: vec![("x-big", fits.as_str())],
+            ..h2c::Ask::default()
+        },
+    )
+    .await;
+    assert_eq!(ex.response.status, 200);
+    let too_big = "x".repeat(17 * 1024);
+    let result = h2c::try_exchange(
+        &mut send,
+        host.addr,
+        "/hello",
+        h2c::Ask {
+            headers: vec![("x-big", too_big.as_str())],
+            ..h2c::Ask::default()
+        },
+    )
+    .await;
+    let status = result.as_ref().map(|ex| ex.response.status);
+    // h2 answers it itself, before the host sees a request.
+    assert_eq!(status.ok(), Some(431), "{result:?}");
+    h2c::assert_hello(&mut send, host.addr).await;
 }
 
 #[tokio::test]

@@ -3,14 +3,13 @@
 mod support;
 
 use std::process::Command;
+use std::time::Duration;
 
-use support::{Host, guest};
+use support::{Host, guest, run_bounded};
 
 fn nghttp(args: &[&str]) -> String {
-    let out = Command::new("nghttp")
-        .args(args)
-        .output()
-        .expect("nghttp not found: install Debian's nghttp2-client (.ci/run does)");
+    // nghttp not found: install Debian's nghttp2-client (.ci/run does).
+    let out = run_bounded(Command::new("nghttp").args(args), Duration::from_secs(30));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -60,6 +59,13 @@ fn nghttp_sees_three_push_promises_before_the_body_and_all_four_bodies() {
     assert!(
         promises.iter().all(|p| *p < main_data),
         "promises precede the body: {verbose}"
+    );
+    // Order on the wire: every PUSH_PROMISE frame before the response's HEADERS.
+    let response_headers = position(&format!("recv (stream_id={main}) :status: "))
+        .unwrap_or_else(|| panic!("main response headers: {verbose}"));
+    assert!(
+        promises.iter().all(|p| *p < response_headers),
+        "every PUSH_PROMISE precedes the response HEADERS: {verbose}"
     );
     for stream in [2, 4, 6] {
         assert!(

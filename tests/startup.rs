@@ -19,13 +19,14 @@ fn fails(module: &std::path::Path) -> String {
 }
 
 fn fails_with(module: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(support::push_host_bin())
-        .arg("--module")
-        .arg(module)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .output()
-        .expect("run push-host");
+    let out = support::run_bounded(
+        Command::new(support::push_host_bin())
+            .arg("--module")
+            .arg(module)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args),
+        std::time::Duration::from_secs(60),
+    );
     assert!(!out.status.success(), "push-host accepted {}", module.display());
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");

@@ -53,9 +53,11 @@ impl Caller {
 
     /// Sends `response` on the promised stream `promised`.
     ///
-    /// `promised` is consumed whatever the outcome. Errors: [`Error::Refused`]
-    /// if the client reset or refused the promised stream, [`Error::Invalid`]
-    /// for a malformed status or header, [`Error::LimitExceeded`] past the
+    /// `promised` is consumed whatever the outcome, and on any error the host
+    /// resets the promised stream with CANCEL (so validate a response before
+    /// pushing it). Errors: [`Error::Refused`] if the client reset or refused
+    /// the promised stream, [`Error::Invalid`] for a malformed status or
+    /// header, [`Error::LimitExceeded`] past the
     /// client's concurrent-stream limit, [`Error::Closed`] if the connection is
     /// gone.
     pub fn push(&self, promised: Promised, response: Response) -> Result<(), Error> {

@@ -104,4 +104,12 @@ impl Promised {
     pub fn path(&self) -> String {
         self.raw.path()
     }
+
+    /// Whether the client has already reset (refused) this promised stream.
+    /// [`Caller::push`](crate::Caller::push) would then return
+    /// [`Error::Refused`](crate::Error::Refused), so a costly response need
+    /// not be built. Never blocks.
+    pub fn is_refused(&self) -> bool {
+        self.raw.is_refused()
+    }
 }

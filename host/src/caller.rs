@@ -141,6 +141,9 @@ impl CallerHost for HostState {
             Ok(r) => r,
             Err(why) => return Ok(Err(WitError::Invalid(why))),
         };
+        if !c.conn.push_enabled() {
+            return Ok(Err(WitError::PushDisabled));
+        }
         if c.promised >= c.max_pushes {
             return Ok(Err(WitError::LimitExceeded(format!(
                 "at most {} pushes per request",
@@ -164,7 +167,6 @@ impl CallerHost for HostState {
         };
         let pushed = match send.push_request(request) {
             Ok(pushed) => pushed,
-            Err(e) if e.to_string().contains("disabled server push") => return Ok(Err(WitError::PushDisabled)),
             Err(e) => {
                 tracing::info!("{}: promise {} failed: {e}", c.tag, p.path);
                 return Ok(Err(WitError::Closed));
@@ -275,6 +277,14 @@ impl CallerHost for HostState {
 impl HostPromised for HostState {
     fn path(&mut self, this: Resource<PromisedStream>) -> wasmtime::Result<String> {
         Ok(self.table.get(&this)?.path.clone())
+    }
+
+    fn is_refused(&mut self, this: Resource<PromisedStream>) -> wasmtime::Result<bool> {
+        let p = self.table.get_mut(&this)?;
+        let Some(send) = p.send.as_mut() else {
+            return Ok(true);
+        };
+        Ok(reset_now(|cx| send.poll_reset(cx)).is_some())
     }
 
     fn drop(&mut self, this: Resource<PromisedStream>) -> wasmtime::Result<()> {

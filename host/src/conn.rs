@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
@@ -19,6 +19,11 @@ pub struct ConnShared {
     pub peer: SocketAddr,
     /// The client's SETTINGS_MAX_CONCURRENT_STREAMS, as last seen by the connection task.
     max_send_streams: AtomicUsize,
+    /// The client's SETTINGS_ENABLE_PUSH, as last read from its SETTINGS
+    /// frames by the byte tap (`true` until a client says otherwise).
+    push_enabled: AtomicBool,
+    /// Client resets the byte tap held back (see [`crate::sniff::Tapped`]).
+    held_resets: AtomicU64,
     /// Promised streams not yet finished (promised, being pushed).
     open_pushes: AtomicUsize,
     /// The most recent promised stream ids and their paths, to name resets.
@@ -87,6 +92,8 @@ impl ConnShared {
             id,
             peer,
             max_send_streams: AtomicUsize::new(usize::MAX),
+            push_enabled: AtomicBool::new(true),
+            held_resets: AtomicU64::new(0),
             open_pushes: AtomicUsize::new(0),
             recent_pushes: Mutex::new(VecDeque::new()),
             promises_written: watch::channel(0).0,
@@ -99,6 +106,38 @@ impl ConnShared {
     /// Records the client's current limit on streams the server opens.
     pub fn set_max_send_streams(&self, max: usize) {
         self.max_send_streams.store(max, Ordering::Relaxed);
+    }
+
+    /// Records the client's SETTINGS_ENABLE_PUSH value (RFC 9113 §6.5.2:
+    /// 0 disables push, 1 enables it; any other value is a connection error
+    /// `h2` reports, so it changes nothing here).
+    pub fn set_client_enable_push(&self, value: u32) {
+        if value > 1 {
+            return;
+        }
+        let enabled = value == 1;
+        if self.push_enabled.swap(enabled, Ordering::AcqRel) != enabled {
+            tracing::debug!("conn={}: client SETTINGS_ENABLE_PUSH={value}", self.id);
+        }
+    }
+
+    /// Whether the client accepts pushes, from its SETTINGS frames.
+    pub fn push_enabled(&self) -> bool {
+        self.push_enabled.load(Ordering::Acquire)
+    }
+
+    /// The byte tap started holding back a client reset of `stream`.
+    pub fn note_held_reset(&self, stream: u32) {
+        let n = self.held_resets.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::debug!(
+            "conn={}: holding the client's reset of pushed stream {stream} until its HEADERS are written (hold #{n})",
+            self.id
+        );
+    }
+
+    /// How many client resets have been held back on this connection.
+    pub fn held_resets(&self) -> u64 {
+        self.held_resets.load(Ordering::Relaxed)
     }
 
     /// Takes a push slot, or returns the client's limit if none is free.
@@ -175,6 +214,12 @@ impl ConnShared {
     /// if that takes longer than a few seconds (a stalled connection).
     pub async fn wait_promise_written(&self, promised: u32) -> bool {
         let mut written = self.promises_written.subscribe();
+        if *written.borrow() < promised {
+            tracing::debug!(
+                "conn={}: a promise waits for the PUSH_PROMISE of stream {promised} to be written",
+                self.id
+            );
+        }
         matches!(
             tokio::time::timeout(PROMISE_ORDER_WAIT, written.wait_for(|w| *w >= promised)).await,
             Ok(Ok(_))

@@ -213,7 +213,14 @@ impl Runtime {
         caller: CallerState,
         tag: Arc<str>,
     ) -> (Option<SendResponse<Bytes>>, Option<Failure>) {
-        let _permit = match tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire()).await {
+        let permit = match self.permits.try_acquire() {
+            Ok(permit) => Ok(Ok(permit)),
+            Err(_) => {
+                tracing::debug!("{tag}: queued: all {} instances busy", self.limits.max_concurrent);
+                tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire()).await
+            }
+        };
+        let _permit = match permit {
             Ok(Ok(permit)) => permit,
             _ => {
                 let mut caller = caller;

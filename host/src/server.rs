@@ -24,7 +24,16 @@ pub async fn serve(listener: TcpListener, runtime: Arc<Runtime>) -> std::io::Res
     let connections = Arc::new(Semaphore::new(runtime.limits().max_connections));
     let next_id = AtomicU64::new(1);
     loop {
-        let permit = connections.clone().acquire_owned().await.expect("never closed");
+        let permit = match connections.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                tracing::debug!(
+                    "connection cap of {} reached: not accepting until one closes",
+                    runtime.limits().max_connections
+                );
+                connections.clone().acquire_owned().await.expect("never closed")
+            }
+        };
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {

@@ -4,12 +4,15 @@
 //! - Read side: the client's RST_STREAM frames. `h2` drops a reset that
 //!   arrives after a pushed stream has finished, yet an operator wants to
 //!   know which pushes clients reject.
+//! - Read side: the client's SETTINGS_ENABLE_PUSH, so the host knows from
+//!   the protocol itself (not from the wording of an `h2` error) whether the
+//!   client accepts pushes.
 //! - Write side: the PUSH_PROMISE frames actually written, so promises from
 //!   different parent streams go out in promised-stream-id order (see
 //!   [`ConnShared::wait_promise_written`]).
 //!
-//! The tap parses only frame headers (9 bytes) and the first 4 payload bytes
-//! of those two kinds.
+//! The tap parses only frame headers (9 bytes), the first 4 payload bytes
+//! of RST_STREAM and PUSH_PROMISE, and the 6-byte entries of SETTINGS.
 
 use std::future::Future;
 use std::io;
@@ -30,10 +33,18 @@ pub const RST_STREAM: u8 = 0x3;
 pub const PUSH_PROMISE: u8 = 0x5;
 /// HEADERS frame type.
 pub const HEADERS: u8 = 0x1;
+/// SETTINGS frame type.
+pub const SETTINGS: u8 = 0x4;
+/// The SETTINGS_ENABLE_PUSH parameter.
+pub const SETTINGS_ENABLE_PUSH: u16 = 0x2;
 const PADDED: u8 = 0x8;
+const ACK: u8 = 0x1;
+const SETTING_LEN: usize = 6;
 
 /// A frame the tap reports: its type, stream and first payload word (the
-/// error code of RST_STREAM, the promised stream id of PUSH_PROMISE).
+/// error code of RST_STREAM, the promised stream id of PUSH_PROMISE). A
+/// SETTINGS frame is reported once per SETTINGS_ENABLE_PUSH entry it carries,
+/// with the entry's value as `word`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
     /// Frame type.
@@ -58,6 +69,12 @@ enum State {
         stream: u32,
         pad: bool,
         buf: [u8; 5],
+        filled: usize,
+        left: usize,
+    },
+    /// Inside a SETTINGS payload: the current 6-byte entry.
+    Settings {
+        buf: [u8; SETTING_LEN],
         filled: usize,
         left: usize,
     },
@@ -125,7 +142,13 @@ impl FrameTap {
                         if kind == HEADERS {
                             on_frame(Seen { kind, stream, word: 0 });
                         }
-                        self.state = if (kind == RST_STREAM || kind == PUSH_PROMISE) && len >= need {
+                        self.state = if kind == SETTINGS && flags & ACK == 0 && len >= SETTING_LEN {
+                            State::Settings {
+                                buf: [0; SETTING_LEN],
+                                filled: 0,
+                                left: len,
+                            }
+                        } else if (kind == RST_STREAM || kind == PUSH_PROMISE) && len >= need {
                             State::Word {
                                 kind,
                                 stream,
@@ -178,6 +201,34 @@ impl FrameTap {
                         } else {
                             State::Skip { left: *left }
                         };
+                    }
+                }
+                State::Settings { buf, filled, left } => {
+                    let n = (SETTING_LEN - *filled).min(data.len());
+                    buf[*filled..*filled + n].copy_from_slice(&data[..n]);
+                    *filled += n;
+                    *left -= n;
+                    data = &data[n..];
+                    if *filled == SETTING_LEN {
+                        let id = u16::from_be_bytes([buf[0], buf[1]]);
+                        if id == SETTINGS_ENABLE_PUSH {
+                            let word = u32::from_be_bytes([buf[2], buf[3], buf[4], buf[5]]);
+                            on_frame(Seen {
+                                kind: SETTINGS,
+                                stream: 0,
+                                word,
+                            });
+                        }
+                        *filled = 0;
+                        if *left < SETTING_LEN {
+                            // A malformed length (not a multiple of 6) is h2's
+                            // to reject; skip what is left.
+                            self.state = if *left == 0 {
+                                State::header()
+                            } else {
+                                State::Skip { left: *left }
+                            };
+                        }
                     }
                 }
             }
@@ -241,20 +292,25 @@ impl<T> Tapped<T> {
             None => false,
         };
         let conn = &self.conn;
-        let mut held = false;
+        let mut held = None;
         let n = self.read_tap.feed(data, &mut |seen| {
+            if seen.kind == SETTINGS {
+                conn.set_client_enable_push(seen.word);
+                return true;
+            }
             if seen.kind != RST_STREAM {
                 return true;
             }
             if !forced && conn.must_hold_reset(seen.stream, cx.waker()) {
-                held = true;
+                held = Some(seen.stream);
                 return false;
             }
             conn.on_client_reset(seen.stream, seen.word);
             true
         });
-        if held {
+        if let Some(stream) = held {
             if self.hold_until.is_none() {
+                conn.note_held_reset(stream);
                 let mut sleep = Box::pin(tokio::time::sleep(HOLD_LIMIT));
                 let _ = sleep.as_mut().poll(cx);
                 self.hold_until = Some(sleep);
@@ -379,6 +435,7 @@ mod tests {
             assert_eq!(
                 seen,
                 vec![
+                    (SETTINGS, 0, 0),
                     (HEADERS, 1, 0),
                     (RST_STREAM, 4, 8),
                     (RST_STREAM, 6, 0),
@@ -394,6 +451,44 @@ mod tests {
             true
         });
         assert_eq!(seen, vec![2]);
+    }
+
+    #[test]
+    fn reads_enable_push_from_settings_across_split_reads() {
+        let setting = |id: u16, value: u32| {
+            let mut e = id.to_be_bytes().to_vec();
+            e.extend(value.to_be_bytes());
+            e
+        };
+        let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        let mut first = setting(0x3, 100);
+        first.extend(setting(SETTINGS_ENABLE_PUSH, 1));
+        bytes.extend(frame(SETTINGS, 0, &first));
+        bytes.extend(frame(0x1, 1, &[0x82, 0x84]));
+        // An ACK (flags 0x1) carries nothing; a later SETTINGS turns push off.
+        let mut ack = frame(SETTINGS, 0, &[]);
+        ack[4] = ACK;
+        bytes.extend(ack);
+        let mut later = setting(0x4, 65535);
+        later.extend(setting(SETTINGS_ENABLE_PUSH, 0));
+        later.extend(setting(0x6, 16384));
+        bytes.extend(frame(SETTINGS, 0, &later));
+        bytes.extend(frame(RST_STREAM, 2, &8u32.to_be_bytes()));
+        for split in 1..bytes.len() {
+            let mut tap = FrameTap::client_to_server();
+            let mut seen = Vec::new();
+            for chunk in bytes.chunks(split) {
+                tap.feed(chunk, &mut |s| {
+                    seen.push((s.kind, s.stream, s.word));
+                    true
+                });
+            }
+            assert_eq!(
+                seen,
+                vec![(SETTINGS, 0, 1), (HEADERS, 1, 0), (SETTINGS, 0, 0), (RST_STREAM, 2, 8)],
+                "chunk size {split}"
+            );
+        }
     }
 
     #[test]

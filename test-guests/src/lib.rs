@@ -9,6 +9,7 @@
 
 use push_guest::{Caller, Handler, Request, Response};
 
+mod closed_probe;
 mod echo;
 mod env;
 mod hello;
@@ -21,8 +22,11 @@ mod no_response;
 mod oom;
 mod promise_after_respond;
 mod promise_dropped;
+mod promise_n;
 mod promise_post;
+mod promise_then_fail;
 mod push_after_reset;
+mod push_invalid;
 mod push_limit;
 mod respond_twice;
 mod seed_slow;
@@ -65,6 +69,10 @@ const ROUTES: &[(&str, Route)] = &[
     ("/env", env::run),
     ("/log", log::run),
     ("/info", info::run),
+    ("/promise-n", promise_n::run),
+    ("/promise-then-fail", promise_then_fail::run),
+    ("/closed-probe", closed_probe::run),
+    ("/push-invalid", push_invalid::run),
 ];
 
 /// The behaviour for `path` (without query), if any.

@@ -1,14 +1,17 @@
-//! `/seed-slow`: the seed service (promise `/resource1..3`, respond, push the
-//! three), with a 300 ms pause between the response and the pushes, so a
-//! client's reset of a promise always reaches the host before that push.
-//! Failures are logged as the seed logs them.
+//! `/seed-slow?refused=PATH`: the seed service (promise `/resource1..3`,
+//! respond, push the three), except that between the response and the pushes
+//! it waits until the client has reset the promise of `PATH` (polling
+//! `Promised::is_refused`; the host's deadline bounds the wait). So a
+//! client's reset of that promise always reaches the host before its push,
+//! however slow the machine. Without `refused` it pushes at once. Failures
+//! are logged as the seed logs them.
 
 use std::time::Duration;
 
 use push_guest::{Caller, PushPromise, Request, Response};
 use serde_json::json;
 
-pub fn run(_request: Request, caller: &Caller) {
+pub fn run(request: Request, caller: &Caller) {
     let promises: Vec<_> = (1..=3)
         .map(|n| {
             let promise = caller.promise(PushPromise::get(format!("/resource{n}")));
@@ -21,7 +24,15 @@ pub fn run(_request: Request, caller: &Caller) {
     if let Err(err) = caller.respond(Response::json(&json!({"response": {"name": "main resource"}}))) {
         eprintln!("Error occurred while sending the response: {err}");
     }
-    crate::support::busy_wait(Duration::from_millis(300));
+    if let Some(awaited) = request.query_param("refused") {
+        let promised = promises.iter().flatten().find(|p| p.path() == awaited);
+        if let Some(promised) = promised {
+            while !promised.is_refused() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            println!("seed-slow: the client refused {awaited}");
+        }
+    }
     for (n, promise) in (1..=3).zip(promises) {
         let Ok(promised) = promise else { continue };
         let push = Response::json(&json!({"push": {"name": format!("resource{n}")}}));

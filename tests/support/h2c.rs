@@ -67,8 +67,6 @@ pub struct Exchange {
     pub response: Reply,
     /// Every promise, in arrival order.
     pub promises: Vec<Promise>,
-    /// How many promises had arrived by the time the response headers did.
-    pub promises_before_headers: usize,
     /// Accepted pushes by path: the pushed response, or the error that ended
     /// it (starting with the reset reason, e.g. `CANCEL: ...`).
     pub pushes: Vec<(String, Result<Reply, String>)>,
@@ -149,8 +147,7 @@ async fn exchange_inner(
         defer: ask.pushes_after_main,
         deferred: Vec::new(),
     };
-    // Every PUSH_PROMISE the server sent before the response HEADERS has been
-    // processed by now, so it is ready without waiting.
+    // Promises already processed (for wire order, see `wire.rs`).
     let mut promises_done = false;
     while let Some(next) = promises.push_promise().now_or_never() {
         match next {
@@ -161,7 +158,6 @@ async fn exchange_inner(
             }
         }
     }
-    let promises_before_headers = state.seen.len();
     let (parts, mut body) = head.into_parts();
     let mut data = BytesMut::new();
     loop {
@@ -198,7 +194,6 @@ async fn exchange_inner(
     Ok(Exchange {
         response,
         promises: state.seen,
-        promises_before_headers,
         pushes,
     })
 }

@@ -7,6 +7,8 @@
 #![allow(dead_code)]
 
 pub mod h2c;
+pub mod raw;
+pub mod wire;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -67,12 +69,18 @@ impl Host {
     /// Starts `push-host --module MODULE --listen 127.0.0.1:0 ARGS...` and waits
     /// for its `Serving HTTP/2 on http://ADDR/` line.
     pub fn start(module: &std::path::Path, args: &[&str]) -> Host {
+        Host::start_logging(module, args, "info")
+    }
+
+    /// Like [`Host::start`] with `RUST_LOG=filter` (e.g. `push_host=debug`,
+    /// for tests that wait on the host's debug lines).
+    pub fn start_logging(module: &std::path::Path, args: &[&str], filter: &str) -> Host {
         let mut child = Command::new(push_host_bin())
             .arg("--module")
             .arg(module)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", filter)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -145,9 +153,99 @@ impl Host {
             .unwrap_or_else(|| panic!("no log line with {needle:?}; log:\n{}", self.log()))
     }
 
+    /// Like [`Host::expect_log`], without blocking the async runtime (for
+    /// tests whose own requests must keep running meanwhile).
+    pub async fn expect_log_async(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.log().lines().find(|l| l.contains(needle)) {
+                return line.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?}; log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// The position of the first log line containing `needle`, if any.
+    pub fn log_position(&self, needle: &str) -> Option<usize> {
+        self.log().lines().position(|l| l.contains(needle))
+    }
+
+    /// Waits until `count` log lines contain `needle`; returns them.
+    pub fn expect_log_lines(&self, needle: &str, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (m, c) = &*self.log;
+        let mut s = m.lock().unwrap();
+        loop {
+            let lines: Vec<String> = s.lines().filter(|l| l.contains(needle)).map(str::to_string).collect();
+            if lines.len() >= count {
+                return lines;
+            }
+            let now = Instant::now();
+            assert!(
+                now < deadline,
+                "{} of {count} log lines with {needle:?}; log:\n{s}",
+                lines.len()
+            );
+            s = c.wait_timeout(s, deadline - now).unwrap().0;
+        }
+    }
+
     /// Process id, for RSS checks.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+}
+
+/// Runs `command` to completion with its output captured, killing it and
+/// panicking (with what it printed) if it takes longer than `limit`: no
+/// external program can hang a test.
+pub fn run_bounded(command: &mut Command, limit: Duration) -> std::process::Output {
+    let program = format!("{:?}", command.get_program());
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pid = child.id();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut v);
+        v
+    });
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = match rx.recv_timeout(limit) {
+        Ok(status) => status.expect("wait for the child"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let out = out_reader.join().unwrap_or_default();
+            let err = err_reader.join().unwrap_or_default();
+            panic!(
+                "{program} ran past {limit:?} and was killed; stdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err)
+            );
+        }
+    };
+    std::process::Output {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
     }
 }
 
