@@ -55,6 +55,48 @@ async fn three_promises_arrive_before_the_body_with_the_request_authority() {
     );
 }
 
+/// `--native-seed` (benchmarks only) serves the same exchange as the wasm
+/// seed, through the same host checks: same promises, bodies and headers.
+#[tokio::test]
+async fn the_native_seed_serves_the_same_exchange_as_the_wasm_seed() {
+    let wasm = seed_host();
+    let native = Host::start_with(&["--native-seed"], "info");
+    let mut exchanges = Vec::new();
+    for host in [&wasm, &native] {
+        let mut rec = wire::connect(host.addr, h2::client::Builder::new().enable_push(true)).await;
+        let ex = h2c::get(&mut rec.send, host.addr, "/http2Service").await;
+        assert_eq!(rec.frames.assert_promises_before_response(1), 3);
+        let pushes: Vec<(String, u16, String, String)> = ex
+            .pushes
+            .iter()
+            .map(|(path, r)| {
+                let r = r.as_ref().expect("push delivered");
+                (
+                    path.clone(),
+                    r.status,
+                    r.headers["content-type"].to_str().unwrap().to_string(),
+                    r.text(),
+                )
+            })
+            .collect();
+        let promises: Vec<(String, String, String)> = ex
+            .promises
+            .iter()
+            .map(|p| (p.method.clone(), p.path.clone(), p.scheme.clone()))
+            .collect();
+        exchanges.push((
+            ex.response.status,
+            ex.response.headers["content-type"].to_str().unwrap().to_string(),
+            ex.response.text(),
+            promises,
+            pushes,
+        ));
+    }
+    assert_eq!(exchanges[0], exchanges[1]);
+    assert_eq!(exchanges[1].2, MAIN);
+    native.expect_log("GET /http2Service: handled in");
+}
+
 #[tokio::test]
 async fn any_path_is_served_like_the_seed_default_resource() {
     let host = seed_host();

@@ -8,8 +8,13 @@
 //!
 //! Layout:
 //! - [`config`]: the limits and their defaults.
-//! - [`runtime`]: engine, component loading and checks, one `Store` per request,
-//!   deadlines (epoch interruption) and trap classification.
+//! - [`handler`]: the [`Handler`] trait the server runs per request, and
+//!   admission (instance slots, queue timeout).
+//! - [`runtime`]: the wasm [`Handler`]: engine, component loading and checks,
+//!   one `Store` per request, deadlines (epoch interruption), trap
+//!   classification.
+//! - [`native`]: the seed service compiled in (`--native-seed`), for
+//!   benchmarks only.
 //! - [`server`]: connections, streams, request bodies, error responses.
 //! - [`caller`]: the host side of the `caller` interface, with every check `h2`
 //!   does not do (origin, parent stream state, client stream limit).
@@ -28,6 +33,8 @@ pub mod caller;
 pub mod config;
 pub mod conn;
 mod generated;
+pub mod handler;
+pub mod native;
 pub mod runtime;
 pub mod server;
 pub mod sniff;
@@ -36,5 +43,7 @@ pub mod stdio;
 pub mod validate;
 
 pub use config::Limits;
+pub use handler::Handler;
+pub use native::NativeSeed;
 pub use runtime::{LoadError, Runtime};
 pub use server::serve;

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use push_host::{Limits, Runtime};
+use std::sync::Arc;
+
+use push_host::{Handler, Limits, NativeSeed, Runtime};
 
 /// Serve a WebAssembly component (world `push:handler/service`) over HTTP/2
 /// with server push.
@@ -14,8 +16,13 @@ use push_host::{Limits, Runtime};
 #[command(version, about)]
 struct Args {
     /// The handler component (.wasm, built for wasm32-wasip2).
+    #[arg(long, required_unless_present = "native_seed", conflicts_with = "native_seed")]
+    module: Option<PathBuf>,
+    /// Benchmarks only: serve the seed service compiled into the host
+    /// instead of a component (same checks and h2 path, no wasm), to measure
+    /// what the sandbox costs.
     #[arg(long)]
-    module: PathBuf,
+    native_seed: bool,
     /// Address to listen on (h2c, prior knowledge); port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:7090")]
     listen: SocketAddr,
@@ -83,14 +90,35 @@ async fn run() -> anyhow::Result<()> {
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let limits = args.limits()?;
-    let runtime = Runtime::load(&args.module, limits).await?;
+    let loaded = match &args.module {
+        Some(module) => Loaded::Wasm(Runtime::load(module, limits).await?),
+        None => {
+            tracing::warn!(
+                "--native-seed: serving the seed service compiled into the host, no sandbox (benchmarks only)"
+            );
+            Loaded::Native(NativeSeed::new(limits))
+        }
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr().context("listening address")?;
     eprintln!("Serving HTTP/2 on http://{addr}/");
+    match loaded {
+        Loaded::Wasm(runtime) => serve_until_interrupted(listener, runtime).await,
+        Loaded::Native(native) => serve_until_interrupted(listener, native).await,
+    }
+}
+
+/// The handler chosen on the command line.
+enum Loaded {
+    Wasm(Arc<Runtime>),
+    Native(Arc<NativeSeed>),
+}
+
+async fn serve_until_interrupted<H: Handler>(listener: tokio::net::TcpListener, handler: Arc<H>) -> anyhow::Result<()> {
     tokio::select! {
-        served = push_host::serve(listener, runtime) => served.context("server failed")?,
+        served = push_host::serve(listener, handler) => served.context("server failed")?,
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
     }
     Ok(())

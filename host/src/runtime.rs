@@ -4,17 +4,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
-use h2::server::SendResponse;
-use tokio::sync::Semaphore;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline};
 
 use crate::caller::CallerState;
 use crate::config::{EPOCH_TICK, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
+use crate::handler::{Admission, Failure, Handler, Outcome};
 use crate::state::HostState;
 
 /// Why a component could not be loaded; each names the file and what is wrong.
@@ -88,22 +86,6 @@ pub enum LoadError {
     Engine(String),
 }
 
-/// Why a request's handler did not finish normally.
-#[derive(Debug)]
-pub enum Failure {
-    /// The deadline passed.
-    TimedOut(Duration),
-    /// The guest trapped.
-    Trapped {
-        /// The trap's kind, e.g. "stack overflow"; safe to show the client.
-        kind: String,
-        /// wasmtime's full message with the guest backtrace, for the log.
-        detail: String,
-    },
-    /// No instance came free within the queue timeout.
-    Busy,
-}
-
 /// The deadline error raised from the epoch callback.
 #[derive(Debug)]
 struct DeadlineExceeded;
@@ -121,7 +103,7 @@ pub struct Runtime {
     engine: Engine,
     pre: ServicePre<HostState>,
     limits: Limits,
-    permits: Arc<Semaphore>,
+    admission: Admission,
 }
 
 impl Runtime {
@@ -172,7 +154,7 @@ impl Runtime {
         let runtime = Runtime {
             engine,
             pre,
-            permits: Arc::new(Semaphore::new(limits.max_concurrent as usize)),
+            admission: Admission::new(&limits),
             limits,
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
@@ -198,34 +180,18 @@ impl Runtime {
         }
         self.pre.instantiate_async(&mut store).await.map(drop)
     }
+}
 
-    /// The limits in force.
-    pub fn limits(&self) -> &Limits {
+impl Handler for Runtime {
+    fn limits(&self) -> &Limits {
         &self.limits
     }
 
-    /// Runs the handler for one request in a fresh instance. Returns the
-    /// unused response handle (if the guest never responded) and why the
-    /// handler failed, if it did.
-    pub async fn run(
-        &self,
-        request: WitRequest,
-        caller: CallerState,
-        tag: Arc<str>,
-    ) -> (Option<SendResponse<Bytes>>, Option<Failure>) {
-        let permit = match self.permits.try_acquire() {
-            Ok(permit) => Ok(Ok(permit)),
-            Err(_) => {
-                tracing::debug!("{tag}: queued: all {} instances busy", self.limits.max_concurrent);
-                tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire()).await
-            }
-        };
-        let _permit = match permit {
-            Ok(Ok(permit)) => permit,
-            _ => {
-                let mut caller = caller;
-                return (caller.take_unanswered(), Some(Failure::Busy));
-            }
+    /// Runs the handler for one request in a fresh instance.
+    async fn run(&self, request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
+        let Some(_permit) = self.admission.admit(&tag).await else {
+            let mut caller = caller;
+            return (caller.take_unanswered(), Some(Failure::Busy));
         };
         let mut store = Store::new(&self.engine, HostState::new(caller, self.limits.memory_bytes, tag));
         store.limiter(|s| &mut s.limiter);

@@ -16,11 +16,11 @@ use tokio::sync::Semaphore;
 use crate::caller::CallerState;
 use crate::conn::ConnShared;
 use crate::generated::WitRequest;
-use crate::runtime::{Failure, Runtime};
+use crate::handler::{Failure, Handler};
 use crate::sniff::Tapped;
 
 /// Serves HTTP/2 connections from `listener` until the process ends.
-pub async fn serve(listener: TcpListener, runtime: Arc<Runtime>) -> std::io::Result<()> {
+pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>) -> std::io::Result<()> {
     let connections = Arc::new(Semaphore::new(runtime.limits().max_connections));
     let next_id = AtomicU64::new(1);
     loop {
@@ -51,7 +51,7 @@ pub async fn serve(listener: TcpListener, runtime: Arc<Runtime>) -> std::io::Res
     }
 }
 
-async fn connection(runtime: Arc<Runtime>, socket: TcpStream, peer: SocketAddr, id: u64) {
+async fn connection<H: Handler>(runtime: Arc<H>, socket: TcpStream, peer: SocketAddr, id: u64) {
     let _ = socket.set_nodelay(true);
     let shared = ConnShared::new(id, peer);
     let limits = runtime.limits();
@@ -92,8 +92,8 @@ pub fn authority_of(parts: &http::request::Parts) -> Option<String> {
         .or_else(|| parts.headers.get(http::header::HOST)?.to_str().ok().map(str::to_string))
 }
 
-async fn handle_stream(
-    runtime: Arc<Runtime>,
+async fn handle_stream<H: Handler>(
+    runtime: Arc<H>,
     conn: Arc<ConnShared>,
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,

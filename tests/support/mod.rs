@@ -75,9 +75,16 @@ impl Host {
     /// Like [`Host::start`] with `RUST_LOG=filter` (e.g. `push_host=debug`,
     /// for tests that wait on the host's debug lines).
     pub fn start_logging(module: &std::path::Path, args: &[&str], filter: &str) -> Host {
+        let module = module.to_str().expect("UTF-8 module path");
+        let mut all = vec!["--module", module];
+        all.extend_from_slice(args);
+        Host::start_with(&all, filter)
+    }
+
+    /// Starts `push-host --listen 127.0.0.1:0 ARGS...` (ARGS choose the
+    /// handler) with `RUST_LOG=filter`.
+    pub fn start_with(args: &[&str], filter: &str) -> Host {
         let mut child = Command::new(push_host_bin())
-            .arg("--module")
-            .arg(module)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", filter)

@@ -1,0 +1,74 @@
+//! What the server runs for each request: a [`Handler`]. The wasm component
+//! ([`crate::Runtime`]) is the real one; [`crate::native::NativeSeed`] is the
+//! seed service compiled into the host, for benchmarks only, so the cost of
+//! the sandbox can be told from the cost of everything else.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::caller::CallerState;
+use crate::config::Limits;
+use crate::generated::WitRequest;
+
+/// Why a handler did not finish normally.
+#[derive(Debug)]
+pub enum Failure {
+    /// The deadline passed.
+    TimedOut(std::time::Duration),
+    /// The guest trapped; `kind` names the trap for the client and the log.
+    Trapped {
+        /// A short name for the trap, e.g. `unreachable executed`.
+        kind: String,
+        /// wasmtime's full message with the guest backtrace, for the log.
+        detail: String,
+    },
+    /// No instance came free within the queue timeout.
+    Busy,
+}
+
+/// What a request's handler left behind: the unused response handle (if it
+/// never responded) and why it failed, if it did.
+pub type Outcome = (Option<SendResponse<Bytes>>, Option<Failure>);
+
+/// Runs one request: calls `promise`/`respond`/`push` on `caller`.
+pub trait Handler: Send + Sync + 'static {
+    /// The limits in force.
+    fn limits(&self) -> &Limits;
+
+    /// Handles `request`, answering through `caller`.
+    fn run(&self, request: WitRequest, caller: CallerState, tag: Arc<str>) -> impl Future<Output = Outcome> + Send;
+}
+
+/// The instance slots: at most `max_concurrent` handlers run at once; the
+/// rest wait up to the queue timeout.
+#[derive(Debug)]
+pub struct Admission {
+    permits: Semaphore,
+    limits: Limits,
+}
+
+impl Admission {
+    /// Slots for `limits.max_concurrent` handlers.
+    pub fn new(limits: &Limits) -> Self {
+        Admission {
+            permits: Semaphore::new(limits.max_concurrent as usize),
+            limits: limits.clone(),
+        }
+    }
+
+    /// A slot, or `None` past the queue timeout.
+    pub async fn admit(&self, tag: &str) -> Option<SemaphorePermit<'_>> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Some(permit);
+        }
+        tracing::debug!("{tag}: queued: all {} instances busy", self.limits.max_concurrent);
+        match tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => None,
+        }
+    }
+}
