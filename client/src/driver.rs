@@ -10,20 +10,26 @@
 //!
 //! The promises are also taken before the response future is awaited: a
 //! server may send PUSH_PROMISE before the response HEADERS.
+//!
+//! A refused promise is reported once its reset has gone out on the wire
+//! (or is known not to), so that [`RefusedPromise::reason`] is what the
+//! server was really sent.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
 use h2::SendStream;
 use h2::client::{PushPromises, ResponseFuture};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 use crate::Error;
 use crate::connection::Origin;
 use crate::promise::{self, PushPromise, Refusal, RefusedPromise};
 use crate::response::{PromiseEvent, Response, append_chunk, finish};
-use crate::wire::Tap;
+use crate::wire::{RESET_WAIT, Tap};
 
 /// One submitted request's background state.
 pub(crate) struct Driver {
@@ -34,6 +40,19 @@ pub(crate) struct Driver {
     pub(crate) events: mpsc::UnboundedSender<PromiseEvent>,
     /// Promised stream ids `h2` handed over (delivered or refused by us).
     seen: Vec<u32>,
+    /// Refusals waiting for their reset to be written, in arrival order.
+    pending: VecDeque<Pending>,
+    /// Ticks when the tap has written a reset (or the connection is gone).
+    resets: watch::Receiver<()>,
+}
+
+/// A refusal not reported yet.
+struct Pending {
+    refused: RefusedPromise,
+    /// Whether a reset is on its way (else none will be sent).
+    expect_reset: bool,
+    /// When to stop waiting for that reset.
+    deadline: Instant,
 }
 
 impl Driver {
@@ -43,12 +62,15 @@ impl Driver {
         request: String,
         events: mpsc::UnboundedSender<PromiseEvent>,
     ) -> Driver {
+        let resets = tap.subscribe();
         Driver {
             origin,
             tap,
             request,
             events,
             seen: Vec::new(),
+            pending: VecDeque::new(),
+            resets,
         }
     }
 
@@ -76,9 +98,10 @@ impl Driver {
             // After a failure the wire may show a promise h2 never got to.
             self.report_refused_by_h2(wire_promises);
         }
+        let _ = done.send(result);
+        self.report_pending().await;
         drop(send);
         drop(self.events);
-        let _ = done.send(result);
     }
 
     async fn exchange(
@@ -92,6 +115,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 next = promises.push_promise(), if *open => *open = self.on_promise(next),
+                _ = self.resets.changed(), if !self.pending.is_empty() => self.report_settled(),
                 head = &mut response => break head.map_err(|e| Error::from_h2(e, &*during))?,
             }
         };
@@ -102,6 +126,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 next = promises.push_promise(), if *open => *open = self.on_promise(next),
+                _ = self.resets.changed(), if !self.pending.is_empty() => self.report_settled(),
                 chunk = stream.data() => match chunk {
                     Some(chunk) => {
                         let chunk = chunk.map_err(|e| Error::from_h2(e, &*during))?;
@@ -129,39 +154,72 @@ impl Driver {
         let (request, response) = promise.into_parts();
         let stream_id = response.stream_id().as_u32();
         self.seen.push(stream_id);
-        let event = match promise::check(&self.origin, &request) {
-            Ok(()) => PromiseEvent::Promise(PushPromise::new(request, response)),
-            Err(refusal) => {
-                // Dropping the last handle makes h2 send RST_STREAM(CANCEL);
-                // the tap turns it into PROTOCOL_ERROR on the wire.
-                self.tap.refuse(stream_id);
-                drop(response);
-                let (parts, ()) = request.into_parts();
-                PromiseEvent::Refused(RefusedPromise {
-                    stream_id,
-                    method: Some(parts.method),
-                    uri: Some(parts.uri),
-                    refusal,
-                })
+        match promise::check(&self.origin, &request) {
+            Ok(()) => {
+                let promise = PushPromise::new(request, response, self.tap.clone());
+                // The handle may be gone; dropping the event then cancels the push.
+                let _ = self.events.send(PromiseEvent::Promise(promise));
             }
-        };
-        // The handle may be gone; dropping the event then cancels the push.
-        let _ = self.events.send(event);
+            Err(refusal) => {
+                // Dropping the last handle makes h2 send RST_STREAM(CANCEL)
+                // (unless the stream is over); the tap turns it into
+                // PROTOCOL_ERROR on the wire.
+                self.tap.refuse(stream_id);
+                let expect_reset = !promise::is_over(response);
+                let (parts, ()) = request.into_parts();
+                let refused = RefusedPromise::new(stream_id, Some(parts.method), Some(parts.uri), refusal);
+                self.defer(refused, expect_reset);
+            }
+        }
         true
     }
 
-    /// Reports promises seen on the wire that `h2` never handed over: it
-    /// reset them itself (RFC 9113 §8.4 method and body checks).
+    /// Notes promises seen on the wire that `h2` never handed over: it
+    /// reset them itself (RFC 9113 §8.4 method and body checks, or too many
+    /// open pushes).
     fn report_refused_by_h2(&mut self, wire_promises: Vec<u32>) {
         for stream_id in wire_promises {
             if !self.seen.contains(&stream_id) {
-                let _ = self.events.send(PromiseEvent::Refused(RefusedPromise {
-                    stream_id,
-                    method: None,
-                    uri: None,
-                    refusal: Refusal::RefusedByProtocolLayer,
-                }));
+                let refused = RefusedPromise::new(stream_id, None, None, Refusal::RefusedByProtocolLayer);
+                self.defer(refused, true);
             }
+        }
+    }
+
+    /// Queues a refusal until its reset has gone out.
+    fn defer(&mut self, refused: RefusedPromise, expect_reset: bool) {
+        self.pending.push_back(Pending {
+            refused,
+            expect_reset,
+            deadline: Instant::now() + RESET_WAIT,
+        });
+        self.report_settled();
+    }
+
+    /// Reports the refusals, in order, whose reset has gone out or will not.
+    fn report_settled(&mut self) {
+        while let Some(next) = self.pending.front() {
+            let stream_id = next.refused.stream_id;
+            let reset = match self.tap.settled(stream_id) {
+                Some(reset) => reset,
+                None if !next.expect_reset || Instant::now() >= next.deadline => None,
+                None => break,
+            };
+            let next = self.pending.pop_front().expect("just seen");
+            let refused = next.refused.with_reset(reset);
+            let _ = self.events.send(PromiseEvent::Refused(refused));
+        }
+    }
+
+    /// Reports every pending refusal, waiting for their resets (each up to
+    /// its deadline).
+    async fn report_pending(&mut self) {
+        loop {
+            self.report_settled();
+            let Some(next) = self.pending.front() else { break };
+            let deadline = next.deadline;
+            // On timeout the next `report_settled` gives up on that one.
+            let _ = tokio::time::timeout_at(deadline, self.resets.changed()).await;
         }
     }
 }

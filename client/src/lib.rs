@@ -9,7 +9,10 @@
 //! The client checks what RFC 9113 §8.4 asks of it: a promise for another
 //! authority or scheme, or for an unsafe method, is refused with
 //! `RST_STREAM(PROTOCOL_ERROR)` and reported through
-//! [`ResponseHandle::refused_promises`] instead of being delivered.
+//! [`ResponseHandle::refused_promises`] instead of being delivered. Each
+//! report's [`RefusedPromise::reason`] is the error code that really went
+//! out on the wire; [`PushPromise::reject_and_confirm`] reports a rejection
+//! the same way.
 //!
 //! # Example
 //!
@@ -59,8 +62,9 @@
 //! - `driver.rs`: the background task reading each response and its
 //!   promises together (works around hyperium/h2#811).
 //! - `wire.rs`: a tap below `h2` that sends refusals as `PROTOCOL_ERROR`
-//!   (h2 alone can only send `CANCEL` for a pushed stream) and notices the
-//!   promises h2 refuses by itself.
+//!   (h2 alone can only send `CANCEL` for a pushed stream), notices the
+//!   promises h2 refuses by itself and records the code of every
+//!   `RST_STREAM` written.
 //! - [`Error`] (`error.rs`): typed errors with messages a person can act on.
 //!
 //! The `cli` feature (on by default) builds the `push-client` binary.

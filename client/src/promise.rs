@@ -3,11 +3,14 @@
 
 use std::fmt;
 
+use futures_util::FutureExt;
+use h2::RecvStream;
 use h2::client::PushedResponseFuture;
 use http::{HeaderMap, Method, Uri};
 
 use crate::connection::Origin;
 use crate::response::{Response, read_body};
+use crate::wire::{RESET_WAIT, Tap};
 use crate::{Error, Reason};
 
 /// A promise the server made: "I will push the response to this request".
@@ -24,15 +27,17 @@ pub struct PushPromise {
     request: http::Request<()>,
     response: PushedResponseFuture,
     stream_id: u32,
+    tap: Tap,
 }
 
 impl PushPromise {
-    pub(crate) fn new(request: http::Request<()>, response: PushedResponseFuture) -> PushPromise {
+    pub(crate) fn new(request: http::Request<()>, response: PushedResponseFuture, tap: Tap) -> PushPromise {
         let stream_id = response.stream_id().as_u32();
         PushPromise {
             request,
             response,
             stream_id,
+            tap,
         }
     }
 
@@ -81,6 +86,35 @@ impl PushPromise {
         drop(self.response);
     }
 
+    /// Rejects the promise like [`reject`](Self::reject), then waits (up to
+    /// 5 seconds) until the reset has been written to the connection, and
+    /// reports it: [`RefusedPromise::reason`] is the error code that went out
+    /// on the wire (`CANCEL`), or `None` if no reset was sent because the
+    /// pushed response had already arrived in full, the server had reset
+    /// the stream, or the connection ended first.
+    ///
+    /// Its [`refusal`](RefusedPromise::refusal) is [`Refusal::Rejected`].
+    /// It is not added to
+    /// [`refused_promises`](crate::ResponseHandle::refused_promises).
+    pub async fn reject_and_confirm(self) -> RefusedPromise {
+        tracing::debug!(stream = self.stream_id, path = self.path(), "rejecting push promise");
+        let PushPromise {
+            request,
+            response,
+            stream_id,
+            tap,
+        } = self;
+        let reset = drop_to_reset(response, &tap, stream_id).await;
+        let (parts, ()) = request.into_parts();
+        RefusedPromise {
+            stream_id,
+            method: Some(parts.method),
+            uri: Some(parts.uri),
+            refusal: Refusal::Rejected,
+            reset,
+        }
+    }
+
     /// Waits for the pushed response and reads its body.
     pub async fn response(self) -> Result<Response, Error> {
         let during = format!("receiving the pushed response for {}", self.path());
@@ -97,6 +131,45 @@ impl fmt::Debug for PushPromise {
             .field("uri", self.uri())
             .field("headers", self.headers())
             .finish()
+    }
+}
+
+/// Drops the last handle of a pushed stream, which makes `h2` reset it
+/// unless it is already over, and waits (up to [`RESET_WAIT`]) for that
+/// reset to be written: the code that went out, if any.
+pub(crate) async fn drop_to_reset(response: PushedResponseFuture, tap: &Tap, stream_id: u32) -> Option<Reason> {
+    if is_over(response) {
+        // h2 does not reset a closed stream (RFC 9113 §5.1).
+        return tap.reset_sent(stream_id);
+    }
+    tap.wait_reset(stream_id, RESET_WAIT).await
+}
+
+/// Whether a pushed stream is already over (fully received, reset by the
+/// server or failed), looking only at what has arrived; drops `response`.
+pub(crate) fn is_over(mut response: PushedResponseFuture) -> bool {
+    match (&mut response).now_or_never() {
+        None => false,
+        Some(Err(_)) => true,
+        Some(Ok(head)) => body_is_over(&mut head.into_body()),
+    }
+}
+
+fn body_is_over(body: &mut RecvStream) -> bool {
+    loop {
+        match body.data().now_or_never() {
+            None => return false,
+            Some(Some(Ok(chunk))) => {
+                let _ = body.flow_control().release_capacity(chunk.len());
+            }
+            Some(Some(Err(_))) => return true,
+            Some(None) => break,
+        }
+    }
+    match body.trailers().now_or_never() {
+        None => false,
+        Some(Ok(_)) => body.is_end_stream(),
+        Some(Err(_)) => true,
     }
 }
 
@@ -126,6 +199,9 @@ pub enum Refusal {
     /// request body, its header block was too large, or too many pushes
     /// were open. The method and path are then unknown.
     RefusedByProtocolLayer,
+    /// The application rejected the promise with
+    /// [`PushPromise::reject_and_confirm`].
+    Rejected,
 }
 
 impl fmt::Display for Refusal {
@@ -144,6 +220,7 @@ impl fmt::Display for Refusal {
                 "refused by the HTTP/2 layer: an unsafe method (only GET and HEAD may be pushed), \
                  a request body, an oversized header block or too many open pushes",
             ),
+            Refusal::Rejected => f.write_str("rejected by the application"),
         }
     }
 }
@@ -151,7 +228,8 @@ impl fmt::Display for Refusal {
 /// A promise the client refused instead of delivering (RFC 9113 §8.4): the
 /// promised stream was reset (with `PROTOCOL_ERROR` for an unsafe or
 /// foreign promise) and will never be seen by
-/// [`next_promise`](crate::ResponseHandle::next_promise).
+/// [`next_promise`](crate::ResponseHandle::next_promise). Also the report of
+/// [`PushPromise::reject_and_confirm`] ([`Refusal::Rejected`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedPromise {
     /// The promised stream's id.
@@ -162,16 +240,39 @@ pub struct RefusedPromise {
     pub uri: Option<Uri>,
     /// Why it was refused.
     pub refusal: Refusal,
+    /// The code of the RST_STREAM that went out, read off the wire.
+    reset: Option<Reason>,
 }
 
 impl RefusedPromise {
-    /// The error code the promised stream was reset with: `PROTOCOL_ERROR`.
+    pub(crate) fn new(stream_id: u32, method: Option<Method>, uri: Option<Uri>, refusal: Refusal) -> RefusedPromise {
+        RefusedPromise {
+            stream_id,
+            method,
+            uri,
+            refusal,
+            reset: None,
+        }
+    }
+
+    pub(crate) fn with_reset(mut self, reset: Option<Reason>) -> RefusedPromise {
+        self.reset = reset;
+        self
+    }
+
+    /// The error code of the `RST_STREAM` frame the client actually sent
+    /// for the promised stream, as read from the bytes written to the
+    /// connection; `None` if no reset was sent (the stream was already over:
+    /// fully pushed or reset by the server, or the connection ended first).
     ///
-    /// (One exception for [`Refusal::RefusedByProtocolLayer`]: when a push
-    /// exceeds the client's limit of 100 concurrent pushes, `h2` resets it
-    /// with `REFUSED_STREAM` instead; the client cannot tell the two apart.)
-    pub fn reason(&self) -> Reason {
-        Reason::PROTOCOL_ERROR
+    /// In practice: `PROTOCOL_ERROR` for a foreign authority or scheme (the
+    /// client rewrites `h2`'s `CANCEL`, RFC 9113 §8.4); for
+    /// [`Refusal::RefusedByProtocolLayer`] whatever `h2` sent, e.g.
+    /// `PROTOCOL_ERROR` for an unsafe method and `REFUSED_STREAM` for a push
+    /// beyond the client's limit of 100 concurrent pushes; `CANCEL` for
+    /// [`Refusal::Rejected`].
+    pub fn reason(&self) -> Option<Reason> {
+        self.reset
     }
 
     /// The promised path, if known.
@@ -186,7 +287,15 @@ impl fmt::Display for RefusedPromise {
             (Some(m), Some(u)) => write!(f, "push promise for {m} {u}")?,
             _ => write!(f, "push promise on stream {}", self.stream_id)?,
         }
-        write!(f, " refused ({:?}): {}", self.reason(), self.refusal)
+        write!(f, " refused ({}): {}", reset_label(self.reason()), self.refusal)
+    }
+}
+
+/// `PROTOCOL_ERROR`, or `no reset sent`.
+fn reset_label(reset: Option<Reason>) -> String {
+    match reset {
+        Some(code) => format!("{code:?}"),
+        None => "no reset sent".to_owned(),
     }
 }
 
@@ -263,20 +372,35 @@ mod tests {
 
     #[test]
     fn refusals_read_well() {
-        let r = RefusedPromise {
-            stream_id: 2,
-            method: Some(Method::GET),
-            uri: Some("http://evil.example/x".parse().unwrap()),
-            refusal: Refusal::ForeignAuthority {
+        let r = RefusedPromise::new(
+            2,
+            Some(Method::GET),
+            Some("http://evil.example/x".parse().unwrap()),
+            Refusal::ForeignAuthority {
                 promised: "evil.example".into(),
                 expected: "127.0.0.1:8080".into(),
             },
-        };
+        );
+        assert_eq!(r.reason(), None);
+        assert_eq!(
+            r.to_string(),
+            "push promise for GET http://evil.example/x refused (no reset sent): the server is \
+             not authoritative for `evil.example` (the request went to `127.0.0.1:8080`)"
+        );
+        let r = r.with_reset(Some(Reason::PROTOCOL_ERROR));
+        assert_eq!(r.reason(), Some(Reason::PROTOCOL_ERROR));
         assert_eq!(
             r.to_string(),
             "push promise for GET http://evil.example/x refused (PROTOCOL_ERROR): the server is \
              not authoritative for `evil.example` (the request went to `127.0.0.1:8080`)"
         );
         assert_eq!(r.path(), Some("/x"));
+        let r = RefusedPromise::new(6, None, None, Refusal::RefusedByProtocolLayer)
+            .with_reset(Some(Reason::REFUSED_STREAM));
+        assert!(
+            r.to_string()
+                .starts_with("push promise on stream 6 refused (REFUSED_STREAM): "),
+            "{r}"
+        );
     }
 }

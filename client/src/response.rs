@@ -217,8 +217,9 @@ impl ResponseHandle {
         }
     }
 
-    /// The promises refused so far (not delivered; each was reset with
-    /// `PROTOCOL_ERROR`), in arrival order. Complete once
+    /// The promises refused so far (not delivered; each reported once its
+    /// reset has gone out, with the code sent in
+    /// [`RefusedPromise::reason`]), in arrival order. Complete once
     /// [`has_promise`](Self::has_promise) has returned `false`.
     pub fn refused_promises(&self) -> &[RefusedPromise] {
         &self.refused

@@ -13,6 +13,11 @@
 //! `PUSH_PROMISE` frame read: which stream it was sent on and which stream it
 //! promises. The driver later compares that with what `h2` delivered.
 //!
+//! Finally the tap records the error code of every `RST_STREAM` frame that
+//! really went out (after any rewrite), per stream, so refusals and
+//! rejections report what the server was sent rather than what was meant
+//! to be sent.
+//!
 //! The tap only looks at frame headers and the first bytes of two frame
 //! types; it never buffers, reorders or delays bytes.
 
@@ -21,8 +26,11 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
+use h2::Reason;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::watch;
 
 /// Length of the client connection preface (`PRI * HTTP/2.0...`).
 const CLIENT_PREFACE_LEN: usize = 24;
@@ -33,10 +41,32 @@ const FLAG_PADDED: u8 = 0x8;
 const CANCEL: u8 = 0x8;
 const PROTOCOL_ERROR: u8 = 0x1;
 
+/// How long to wait for a reset `h2` has queued to be written out before
+/// reporting that none was sent.
+pub(crate) const RESET_WAIT: Duration = Duration::from_secs(5);
+
 /// Shared state between the I/O wrapper and the request drivers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Tap {
-    state: Arc<Mutex<TapState>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<TapState>,
+    /// Ticks whenever a reset has been written or the connection is gone.
+    changed: watch::Sender<()>,
+}
+
+impl Default for Tap {
+    fn default() -> Tap {
+        Tap {
+            shared: Arc::new(Shared {
+                state: Mutex::default(),
+                changed: watch::channel(()).0,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -46,11 +76,20 @@ struct TapState {
     refuse: HashSet<u32>,
     /// Parent stream id -> promised stream ids, in wire order.
     promised: HashMap<u32, Vec<u32>>,
+    /// Stream id -> error code of the first `RST_STREAM` written for it, as
+    /// it went out on the wire.
+    resets: HashMap<u32, Reason>,
+    /// The I/O object is gone: nothing more will be written.
+    closed: bool,
 }
 
 impl Tap {
     fn lock(&self) -> std::sync::MutexGuard<'_, TapState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn notify(&self) {
+        self.shared.changed.send_modify(|()| {});
     }
 
     /// Marks `stream` so that the `RST_STREAM(CANCEL)` `h2` sends for it when
@@ -66,6 +105,46 @@ impl Tap {
 
     fn is_refused(&self, stream: u32) -> bool {
         self.lock().refuse.contains(&stream)
+    }
+
+    /// The error code of the `RST_STREAM` written for `stream`, if one has
+    /// gone out.
+    pub(crate) fn reset_sent(&self, stream: u32) -> Option<Reason> {
+        self.lock().resets.get(&stream).copied()
+    }
+
+    /// Whether what was sent for `stream` is settled: `Some(Some(code))`
+    /// once its reset went out, `Some(None)` if the connection is gone
+    /// without one, `None` while neither.
+    pub(crate) fn settled(&self, stream: u32) -> Option<Option<Reason>> {
+        let state = self.lock();
+        match state.resets.get(&stream) {
+            Some(&code) => Some(Some(code)),
+            None if state.closed => Some(None),
+            None => None,
+        }
+    }
+
+    /// A receiver that is notified after each reset written and when the
+    /// connection is gone.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<()> {
+        self.shared.changed.subscribe()
+    }
+
+    /// Waits up to `limit` for the reset of `stream` to go out; its code, or
+    /// `None` if none went out in time (or the connection ended first).
+    pub(crate) async fn wait_reset(&self, stream: u32, limit: Duration) -> Option<Reason> {
+        let mut changed = self.subscribe();
+        let settled = async {
+            loop {
+                if let Some(sent) = self.settled(stream) {
+                    return sent;
+                }
+                // The sender lives in `self`, so this never fails.
+                let _ = changed.changed().await;
+            }
+        };
+        tokio::time::timeout(limit, settled).await.unwrap_or(None)
     }
 }
 
@@ -195,6 +274,14 @@ pub(crate) struct TapIo<T> {
     write: Scanner,
 }
 
+impl<T> Drop for TapIo<T> {
+    /// The connection is gone: resets not written by now never will be.
+    fn drop(&mut self) {
+        self.tap.lock().closed = true;
+        self.tap.notify();
+    }
+}
+
 impl<T> TapIo<T> {
     /// Wraps the client side of a connection, before the HTTP/2 preface.
     pub(crate) fn new(inner: T, tap: Tap) -> TapIo<T> {
@@ -236,21 +323,32 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TapIo<T> {
                 rewrites.push(index);
             }
         });
-        let written = if rewrites.is_empty() {
-            ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?
+        let copy;
+        let out = if rewrites.is_empty() {
+            buf
         } else {
-            let mut copy = buf.to_vec();
+            let mut rewritten = buf.to_vec();
             for &i in &rewrites {
-                copy[i] = PROTOCOL_ERROR;
+                rewritten[i] = PROTOCOL_ERROR;
             }
-            ready!(Pin::new(&mut this.inner).poll_write(cx, &copy))?
+            copy = rewritten;
+            &copy[..]
         };
+        let written = ready!(Pin::new(&mut this.inner).poll_write(cx, out))?;
+        let mut sent_any = false;
         let tap = &this.tap;
-        this.write.feed(&buf[..written], |event| {
-            if let Event::RstCode { stream, .. } = event {
-                tap.lock().refuse.remove(&stream);
+        this.write.feed(&out[..written], |event| {
+            if let Event::RstCode { stream, code, .. } = event {
+                // The scanner read the code from `out`: what really went out.
+                let mut state = tap.lock();
+                state.refuse.remove(&stream);
+                state.resets.entry(stream).or_insert(Reason::from(code));
+                sent_any = true;
             }
         });
+        if sent_any {
+            this.tap.notify();
+        }
         Poll::Ready(Ok(written))
     }
 
@@ -354,7 +452,7 @@ mod tests {
         }
     }
 
-    async fn write_through(refuse: &[u32], max: usize, bytes: &[u8]) -> Vec<u8> {
+    async fn write_through(refuse: &[u32], max: usize, bytes: &[u8]) -> (Vec<u8>, Tap) {
         use tokio::io::AsyncWriteExt;
         let tap = Tap::default();
         for &s in refuse {
@@ -366,7 +464,7 @@ mod tests {
             // Forgotten once its reset went out; kept while none did.
             assert_eq!(tap.is_refused(s), s != 2, "stream {s}");
         }
-        io.inner.out
+        (std::mem::take(&mut io.inner.out), tap)
     }
 
     #[tokio::test]
@@ -374,16 +472,48 @@ mod tests {
         let bytes = stream_bytes();
         let rst_index = 24 + 15 + 14 + 12;
         for max in [1, 2, 3, 7, 64, 4096] {
-            let out = write_through(&[2], max, &bytes).await;
+            let (out, tap) = write_through(&[2], max, &bytes).await;
             assert_eq!(out.len(), bytes.len());
             assert_eq!(out[rst_index], PROTOCOL_ERROR, "max {max}");
             let mut rest = out.clone();
             rest[rst_index] = CANCEL;
             assert_eq!(rest, bytes, "only that byte changes (max {max})");
+            assert_eq!(tap.reset_sent(2), Some(Reason::PROTOCOL_ERROR), "max {max}");
 
-            let untouched = write_through(&[4], max, &bytes).await;
+            let (untouched, tap) = write_through(&[4], max, &bytes).await;
             assert_eq!(untouched, bytes, "max {max}");
+            assert_eq!(tap.reset_sent(2), Some(Reason::CANCEL), "max {max}");
+            assert_eq!(tap.reset_sent(4), None, "max {max}");
         }
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_reset_ends_when_it_is_written_or_the_connection_goes() {
+        use tokio::io::AsyncWriteExt;
+        let bytes = stream_bytes();
+        let tap = Tap::default();
+        tap.refuse(2);
+        let mut io = TapIo::new(
+            Trickle {
+                out: Vec::new(),
+                max: 5,
+            },
+            tap.clone(),
+        );
+        let long = Duration::from_secs(30);
+        let (sent, ()) = tokio::join!(tap.wait_reset(2, long), async {
+            tokio::task::yield_now().await;
+            io.write_all(&bytes).await.unwrap();
+        });
+        assert_eq!(sent, Some(Reason::PROTOCOL_ERROR));
+        assert_eq!(tap.settled(4), None, "still open, nothing sent");
+        let (sent, ()) = tokio::join!(tap.wait_reset(4, long), async {
+            tokio::task::yield_now().await;
+            drop(io);
+        });
+        assert_eq!(sent, None);
+        assert_eq!(tap.settled(4), Some(None));
+        assert_eq!(tap.settled(2), Some(Some(Reason::PROTOCOL_ERROR)));
     }
 
     #[tokio::test]

@@ -1,13 +1,26 @@
 //! The `push-client` binary: the seed's story against an in-test seed
-//! server, `--json`, `--no-push`, `-H`, and one clear line on each failure.
+//! server, `--json`, `--no-push`, `-H`, and one clear line on each failure
+//! (usage errors included). Also the time bound on every process run.
 
 mod common;
 
+use std::time::{Duration, Instant};
+
+use common::raw::RawConn;
 use common::{
-    SEED_STORY, TestServer, closed_port, closing_mid_body_server, respond_with, run_cli, seed_server, within,
+    PUSH_LIMIT, SEED_STORY, TestServer, closed_port, closing_mid_body_server, over_push_limit_server, respond_with,
+    run_cli, seed_server, within,
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
+
+/// Parses `--json` output, one object per line.
+fn json_events(run: &common::CliRun) -> Vec<Value> {
+    run.stdout_lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
 
 /// Asserts a failed run: exit code `code`, nothing but one line on stderr,
 /// containing `needle`.
@@ -105,8 +118,122 @@ async fn headers_are_sent_and_non_2xx_fails() {
     assert_fails(&run, 1, "the server answered 403 Forbidden to GET /door");
 
     let run = run_cli(&[&server.url("/door"), "-H", "no colon"]).await;
-    assert_eq!(run.code, Some(2), "{run:?}");
-    assert!(run.stderr.contains("expected `name: value`"), "{run:?}");
+    assert_fails(&run, 2, "expected `name: value`");
+}
+
+/// A usage error is one line on stderr (not clap's usage text) and exit
+/// status 2; `--help` still prints the usage, to stdout.
+#[tokio::test]
+async fn bad_arguments_fail_with_one_line() {
+    let url = "http://127.0.0.1:1/";
+    for (args, needle) in [
+        (&[][..], "<URL>"),
+        (&["--bogus", url][..], "unexpected argument '--bogus'"),
+        (&[url, "--reject"][..], "a value is required for '--reject <PATH>'"),
+        (&[url, "-H"][..], "'--header <NAME: VALUE>'"),
+        (&[url, "second-url"][..], "unexpected argument 'second-url'"),
+        (&[url, "--json", "--json"][..], "'--json' cannot be used multiple times"),
+    ] {
+        let run = run_cli(args).await;
+        assert_fails(&run, 2, needle);
+        assert_eq!(run.stdout, "", "{run:?}");
+    }
+    let run = run_cli(&["--help"]).await;
+    assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""), "{run:?}");
+    assert!(run.stdout.contains("Usage: push-client [OPTIONS] <URL>"), "{run:?}");
+}
+
+/// `--json` reports a refused promise with the RST_STREAM code the server
+/// really received: here REFUSED_STREAM, sent by h2 for a push beyond the
+/// client's limit.
+#[tokio::test]
+async fn json_refused_event_carries_the_code_sent() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let server = over_push_limit_server(tx).await;
+    let run = run_cli(&[&server.url("/"), "--json"]).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let events = json_events(&run);
+    let count = |kind: &str| events.iter().filter(|e| e["event"] == kind).count();
+    assert_eq!(count("promise"), PUSH_LIMIT as usize, "{run:?}");
+    assert_eq!(count("promised_response"), PUSH_LIMIT as usize, "{run:?}");
+    let refused: Vec<&Value> = events.iter().filter(|e| e["event"] == "refused").collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["stream_id"], 2 * (PUSH_LIMIT + 1));
+    assert_eq!(refused[0]["method"], Value::Null);
+    assert!(
+        refused[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("refused by the HTTP/2 layer"),
+        "{refused:?}"
+    );
+    let code = within("server saw the reset", rx.recv()).await.unwrap();
+    assert_eq!(refused[0]["reason"], format!("{:?}", h2::Reason::from(code)));
+    assert_eq!(refused[0]["reason"], "REFUSED_STREAM");
+}
+
+/// A raw server that answers a request with a PUSH_PROMISE for stream 3,
+/// a client-initiated id: a connection error (RFC 9113 §5.1.1).
+async fn bad_promise_id_server() -> TestServer {
+    TestServer::with_connections(|socket| async move {
+        let mut conn = RawConn::start(socket).await;
+        let stream = conn.request().await;
+        let authority = format!("127.0.0.1:{}", conn.socket.local_addr().unwrap().port());
+        let promise = [
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":authority", authority.as_str()),
+            (":path", "/odd"),
+        ];
+        conn.push_promise(stream, 3, &promise).await;
+        conn.headers(stream, &[(":status", "200")], false).await;
+        conn.data(stream, b"main", true).await;
+        // Until the client sends its GOAWAY and closes.
+        while conn.read_frame().await.is_some() {}
+    })
+    .await
+}
+
+#[tokio::test]
+async fn protocol_error_exits_1_with_one_line() {
+    let server = bad_promise_id_server().await;
+    let run = run_cli(&[&server.url("/")]).await;
+    assert_fails(&run, 1, "HTTP/2 protocol error (PROTOCOL_ERROR");
+    assert_eq!(run.stdout, "", "{run:?}");
+    let run = run_cli(&[&server.url("/"), "--json"]).await;
+    assert_fails(&run, 1, "HTTP/2 protocol error (PROTOCOL_ERROR");
+    let events = json_events(&run);
+    assert_eq!(events.len(), 1, "{run:?}");
+    assert_eq!(events[0]["event"], "error");
+    assert!(
+        events[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP/2 protocol error"),
+        "{run:?}"
+    );
+}
+
+/// The bound on every process a test runs: one that hangs is killed and
+/// reaped in time, and what it printed is kept for the report.
+#[tokio::test]
+async fn a_hung_process_is_killed_and_its_output_kept() {
+    let mut command = tokio::process::Command::new("sh");
+    command.args(["-c", "echo $$; echo stuck >&2; exec sleep 30"]);
+    let started = Instant::now();
+    let run = common::try_output_within(command, Duration::from_millis(500));
+    let overran = within("the bounded run", run).await.expect_err("sleep 30 overran");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(overran.stderr, "stuck\n");
+    let pid = overran.stdout.trim();
+    assert!(
+        !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()),
+        "{overran:?}"
+    );
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "process {pid} was killed and reaped"
+    );
 }
 
 #[tokio::test]

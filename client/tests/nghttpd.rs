@@ -81,8 +81,7 @@ impl Nghttpd {
                 return server;
             }
             last_log = server.log();
-            let _ = server.child.kill();
-            let _ = server.child.wait();
+            common::kill_and_reap(&mut server.child);
             std::mem::forget(server); // keep the directory for the next try
         }
         panic!("nghttpd did not start; last log:\n{last_log}");
@@ -127,8 +126,7 @@ impl Nghttpd {
 
 impl Drop for Nghttpd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        common::kill_and_reap(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -1,19 +1,24 @@
 //! Helpers for push-client's tests: time bounds, an in-test HTTP/2 server
 //! built on `h2::server` that the test fully controls, a raw-frame server
 //! for what `h2` refuses to send, and a way to run the CLI binary.
+//!
+//! Every external process a test starts is bounded in time: one that should
+//! exit is run with [`output_within`] (killed, and its output so far shown,
+//! if it overruns); one that serves is reaped with [`kill_and_reap`].
 #![allow(dead_code)]
 
 pub mod raw;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::process::Stdio;
-use std::sync::Arc;
-use std::time::Duration;
+use std::process::{ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::RecvStream;
 use h2::server::{SendPushedResponse, SendResponse};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
@@ -208,6 +213,48 @@ pub async fn closing_mid_body_server() -> TestServer {
     .await
 }
 
+/// The client's limit of concurrently open pushes (its
+/// SETTINGS_MAX_CONCURRENT_STREAMS).
+pub const PUSH_LIMIT: u32 = 100;
+
+/// A raw-frame server answering one request with [`PUSH_LIMIT`] + 1 promises
+/// for `/p`: `h2` itself refuses the last one (stream 202) with
+/// `RST_STREAM(REFUSED_STREAM)`. The server sends the main response
+/// (`main`), waits for that reset and reports its code on `codes`, then
+/// completes the other pushes with empty responses.
+pub async fn over_push_limit_server(codes: mpsc::UnboundedSender<u32>) -> TestServer {
+    TestServer::with_connections(move |socket| {
+        let codes = codes.clone();
+        async move {
+            let mut conn = raw::RawConn::start(socket).await;
+            let stream = conn.request().await;
+            let authority = format!("127.0.0.1:{}", conn.socket.local_addr().unwrap().port());
+            let promise = [
+                (":method", "GET"),
+                (":scheme", "http"),
+                (":authority", authority.as_str()),
+                (":path", "/p"),
+            ];
+            let last = 2 * (PUSH_LIMIT + 1);
+            for promised in (2..=last).step_by(2) {
+                conn.push_promise(stream, promised, &promise).await;
+            }
+            conn.headers(stream, &[(":status", "200")], false).await;
+            conn.data(stream, b"main", true).await;
+            let Some(reset) = conn.read_until(|f| f.kind == raw::RST_STREAM && f.stream == last).await else {
+                return;
+            };
+            let _ = codes.send(raw::rst_code(&reset));
+            for promised in (2..last).step_by(2) {
+                conn.headers(promised, &[(":status", "200")], true).await;
+            }
+            // Serve until the client goes away.
+            while conn.read_frame().await.is_some() {}
+        }
+    })
+    .await
+}
+
 /// What a run of the `push-client` binary produced.
 #[derive(Debug)]
 pub struct CliRun {
@@ -228,21 +275,109 @@ impl CliRun {
 
 /// Runs the `push-client` binary with `args`, bounded by [`TIMEOUT`].
 pub async fn run_cli(args: &[&str]) -> CliRun {
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_push-client"))
-        .args(args)
-        .env_remove("RUST_LOG")
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_push-client"));
+    command.args(args).env_remove("RUST_LOG");
+    let output = output_within(&format!("push-client {args:?}"), command, TIMEOUT).await;
+    CliRun {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+/// A process that did not exit in time: it has been killed and reaped.
+#[derive(Debug)]
+pub struct Overran {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `command` (stdin closed, stdout and stderr captured) to its exit,
+/// waiting at most `limit`; if it overruns, panics with what it printed.
+pub async fn output_within(what: &str, command: tokio::process::Command, limit: Duration) -> Output {
+    try_output_within(command, limit).await.unwrap_or_else(|overran| {
+        panic!(
+            "{what} did not exit within {limit:?}; killed.\nstdout:\n{}\nstderr:\n{}",
+            overran.stdout, overran.stderr
+        )
+    })
+}
+
+/// Like [`output_within`], returning the output captured so far (the
+/// process killed and reaped) instead of panicking.
+pub async fn try_output_within(mut command: tokio::process::Command, limit: Duration) -> Result<Output, Overran> {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn push-client");
-    let output = within(&format!("push-client {args:?}"), child.wait_with_output())
-        .await
-        .expect("push-client output");
-    CliRun {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        .unwrap_or_else(|e| panic!("spawn {command:?}: {e}"));
+    let stdout = capture(child.stdout.take().expect("piped stdout"));
+    let stderr = capture(child.stderr.take().expect("piped stderr"));
+    let deadline = tokio::time::Instant::now() + limit;
+    let status = match tokio::time::timeout_at(deadline, child.wait()).await {
+        Ok(status) => status.expect("wait for the child"),
+        Err(_) => {
+            let _ = child.start_kill();
+            // SIGKILL cannot be ignored; bound the reap all the same.
+            let _ = tokio::time::timeout(TIMEOUT, child.wait()).await;
+            return Err(Overran {
+                stdout: stdout.snapshot(),
+                stderr: stderr.snapshot(),
+            });
+        }
+    };
+    // The pipes close when the child exits, unless it left a descendant
+    // holding them: give the readers until the deadline.
+    let stdout = stdout.finish(deadline).await;
+    let stderr = stderr.finish(deadline).await;
+    Ok(Output { status, stdout, stderr })
+}
+
+/// Bytes read from a pipe by a background task, readable at any time.
+struct Captured {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    task: JoinHandle<()>,
+}
+
+fn capture(mut pipe: impl AsyncRead + Unpin + Send + 'static) -> Captured {
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let sink = bytes.clone();
+    let task = tokio::spawn(async move {
+        let mut buf = [0; 8192];
+        while let Ok(n @ 1..) = pipe.read(&mut buf).await {
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    Captured { bytes, task }
+}
+
+impl Captured {
+    fn snapshot(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned()
+    }
+
+    async fn finish(self, deadline: tokio::time::Instant) -> Vec<u8> {
+        let ended = tokio::time::timeout_at(deadline, self.task).await;
+        assert!(ended.is_ok(), "the pipe stayed open after the process exited");
+        std::mem::take(&mut *self.bytes.lock().unwrap())
+    }
+}
+
+/// Kills a server process started by a test and reaps it, waiting at most
+/// [`TIMEOUT`]; its exit status, or `None` if it could not be reaped.
+pub fn kill_and_reap(child: &mut std::process::Child) -> Option<ExitStatus> {
+    let _ = child.kill();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                eprintln!("could not reap process {} within {TIMEOUT:?}", child.id());
+                return None;
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use push_client::{Client, Error, PushPromise, Request};
 
 use crate::output::Output;
@@ -66,8 +67,35 @@ impl From<Error> for Failure {
     }
 }
 
+/// Parses the arguments; a usage error is one line on stderr and exit
+/// status 2 (clap's own report adds usage text and tips).
+fn parse_args() -> Result<Args, ExitCode> {
+    match Args::try_parse() {
+        Ok(args) => Ok(args),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            // --help / --version: clap prints them to stdout.
+            let _ = e.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("push-client: error: {} (see --help)", one_line(&e.to_string()));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// The first paragraph of a clap error on one line, without its `error: `.
+fn one_line(report: &str) -> String {
+    let first = report.trim_start().split("\n\n").next().unwrap_or_default();
+    let joined = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -158,4 +186,19 @@ async fn run(args: &Args, out: &Output) -> Result<(), Failure> {
     drop(handle);
     let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_reports_fold_to_one_line() {
+        let report = "error: the following required arguments were not provided:\n  <URL>\n\n\
+                      Usage: push-client <URL>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(report),
+            "the following required arguments were not provided: <URL>"
+        );
+    }
 }

@@ -56,15 +56,20 @@ impl Output {
             (Some(m), Some(u)) => format!("{m} {u}"),
             _ => format!("stream {}", r.stream_id),
         };
+        // The RST_STREAM code that went out on the wire, e.g. PROTOCOL_ERROR.
+        let reason = r.reason().map(|code| format!("{code:?}"));
         self.emit(
-            || format!("Push promise for {what} refused ({:?}): {}", r.reason(), r.refusal),
+            || {
+                let label = reason.as_deref().unwrap_or("no reset sent");
+                format!("Push promise for {what} refused ({label}): {}", r.refusal)
+            },
             || {
                 json!({
                     "event": "refused",
                     "stream_id": r.stream_id,
                     "method": r.method.as_ref().map(|m| m.as_str()),
                     "uri": r.uri.as_ref().map(|u| u.to_string()),
-                    "reason": format!("{:?}", r.reason()),
+                    "reason": reason,
                     "message": r.refusal.to_string(),
                 })
             },
