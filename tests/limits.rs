@@ -130,6 +130,8 @@ async fn a_queued_request_is_served_when_an_instance_frees_before_the_queue_time
     h2c::assert_hello(&mut other, host.addr).await;
     // It waited in the queue, and ran only once /spin-ms had finished.
     host.expect_log("GET /hello: queued: all 1 instances busy");
+    host.expect_log("GET /spin-ms?ms=300: handled");
+    host.expect_log("GET /hello: handled");
     let spun = host
         .log_position("GET /spin-ms?ms=300: handled")
         .expect("spin-ms handled");
@@ -187,6 +189,8 @@ async fn stream_and_connection_caps() {
         .expect("second connection served after the first closed")
         .unwrap();
     assert_eq!(ex.response.text(), "hello");
+    host.expect_log("conn=1: closed");
+    host.expect_log("conn=2: HTTP/2 connection from");
     let first_closed = host.log_position("conn=1: closed").expect("first connection closed");
     let second_started = host
         .log_position("conn=2: HTTP/2 connection from")

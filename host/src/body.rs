@@ -10,6 +10,19 @@ use tokio::sync::watch;
 /// Largest chunk asked of the flow-control window at once.
 const CHUNK: usize = 64 << 10;
 
+/// Bodies up to this size are handed to `h2` at once, on the handler's own
+/// task: `h2` keeps them until the flow-control window lets them out, so no
+/// task has to wait for capacity. Larger bodies are sent by
+/// [`spawn_send`], chunk by chunk as the client grants window.
+pub const INLINE_MAX: usize = 16 << 10;
+
+/// Hands a small `body` (at most [`INLINE_MAX`] bytes) to `h2` and ends the
+/// stream; `h2` sends it as the window allows.
+pub fn send_inline(stream: &mut SendStream<Bytes>, body: Bytes) -> Result<(), h2::Error> {
+    debug_assert!(body.len() <= INLINE_MAX);
+    stream.send_data(body, true)
+}
+
 /// Sends `body` on `stream` and ends the stream, waiting for window capacity
 /// as the client grants it. Fails if the client resets the stream or the
 /// connection goes away.

@@ -205,7 +205,7 @@ impl CallerHost for HostState {
         };
         c.responded = true;
         let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
-        let stream = match send.send_response(head, body.is_empty()) {
+        let mut stream = match send.send_response(head, body.is_empty()) {
             Ok(stream) => stream,
             Err(e) => {
                 tracing::info!("{}: respond failed: {e}", c.tag);
@@ -213,7 +213,12 @@ impl CallerHost for HostState {
             }
         };
         let main_sent = c.main_sent.take();
-        if body.is_empty() {
+        if body.len() <= body::INLINE_MAX {
+            if !body.is_empty()
+                && let Err(e) = body::send_inline(&mut stream, body)
+            {
+                tracing::info!("{}: response body not delivered: {e}", c.tag);
+            }
             if let Some(tx) = main_sent {
                 let _ = tx.send(true);
             }
@@ -250,10 +255,19 @@ impl CallerHost for HostState {
             return Ok(Err(WitError::Refused));
         }
         let body = if p.head { Bytes::new() } else { Bytes::from(r.body) };
-        let stream = match send.send_response(head, body.is_empty()) {
+        // Small bodies go to h2 at once when the main body already has (it
+        // goes out first); the push slot then stays taken until the tap sees
+        // the stream end on the wire.
+        let inline = body.len() <= body::INLINE_MAX && *p.main_sent.borrow();
+        let mut slot = slot;
+        if inline && let Some(slot) = slot.take() {
+            slot.release_when_ended(id);
+        }
+        let mut stream = match send.send_response(head, body.is_empty()) {
             Ok(stream) => stream,
             Err(e) => {
                 p.conn.end_push(id);
+                p.conn.on_push_ended(id);
                 let (what, error) = if e.is_reset() {
                     ("refused", WitError::Refused)
                 } else {
@@ -263,6 +277,15 @@ impl CallerHost for HostState {
                 return Ok(Err(error));
             }
         };
+        if inline {
+            if !body.is_empty()
+                && let Err(e) = body::send_inline(&mut stream, body)
+            {
+                p.conn.on_push_ended(id);
+                tracing::info!("{}: pushed {} not delivered: {e}", p.tag, p.path);
+            }
+            return Ok(Ok(()));
+        }
         let (tag, path) = (p.tag.clone(), std::mem::take(&mut p.path));
         body::spawn_send(stream, body, Some(p.main_sent.clone()), move |result| {
             drop(slot);

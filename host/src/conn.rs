@@ -1,6 +1,6 @@
 //! State one HTTP/2 connection shares with the requests running on it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,10 @@ pub struct ConnShared {
     held_resets: AtomicU64,
     /// Promised streams not yet finished (promised, being pushed).
     open_pushes: AtomicUsize,
+    /// Pushed streams whose whole response is queued in `h2`; each still
+    /// counts in `open_pushes` until the byte tap sees its END_STREAM (or a
+    /// reset) go by.
+    answered: Mutex<HashSet<u32>>,
     /// The most recent promised stream ids and their paths, to name resets.
     recent_pushes: Mutex<VecDeque<(u32, String)>>,
     /// The highest promised stream id whose PUSH_PROMISE reached the socket.
@@ -81,9 +85,21 @@ const PROMISE_ORDER_WAIT: Duration = Duration::from_secs(5);
 /// How many promised streams are remembered for naming client resets.
 const RECENT_PUSHES: usize = 256;
 
-/// One promised stream counted against the client's limit; released on drop.
+/// One promised stream counted against the client's limit; released on drop
+/// (or, with [`PushSlot::release_when_ended`], when its stream ends on the wire).
 #[derive(Debug)]
-pub struct PushSlot(Arc<ConnShared>);
+pub struct PushSlot(Option<Arc<ConnShared>>);
+
+impl PushSlot {
+    /// Keeps the slot taken until the byte tap sees `stream`'s END_STREAM
+    /// (or a reset of it): for a response queued whole in `h2`, whose
+    /// stream stays open until `h2` has written it. Call before queueing.
+    pub fn release_when_ended(mut self, stream: u32) {
+        if let Some(conn) = self.0.take() {
+            conn.answered.lock().unwrap().insert(stream);
+        }
+    }
+}
 
 impl ConnShared {
     /// A connection with no pushes open yet.
@@ -95,6 +111,7 @@ impl ConnShared {
             push_enabled: AtomicBool::new(true),
             held_resets: AtomicU64::new(0),
             open_pushes: AtomicUsize::new(0),
+            answered: Mutex::new(HashSet::new()),
             recent_pushes: Mutex::new(VecDeque::new()),
             promises_written: watch::channel(0).0,
             last_promise: tokio::sync::Mutex::new(LastPromise::default()),
@@ -147,7 +164,7 @@ impl ConnShared {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
                 (open < max).then_some(open + 1)
             })
-            .map(|_| PushSlot(self.clone()))
+            .map(|_| PushSlot(Some(self.clone())))
             .map_err(|_| max)
     }
 
@@ -176,6 +193,7 @@ impl ConnShared {
             }
             return;
         }
+        self.on_push_ended(stream);
         let recent = self.recent_pushes.lock().unwrap();
         let path = recent
             .iter()
@@ -258,6 +276,14 @@ impl ConnShared {
         }
     }
 
+    /// Pushed stream `stream` ended on the wire (END_STREAM written, or reset
+    /// by either side): if its slot was waiting for that, it is free now.
+    pub fn on_push_ended(&self, stream: u32) {
+        if self.answered.lock().unwrap().remove(&stream) {
+            self.open_pushes.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
     /// The write side saw HEADERS on server stream `stream` go out.
     pub fn on_push_headers_written(&self, stream: u32) {
         self.end_push(stream);
@@ -289,7 +315,9 @@ impl ConnShared {
 
 impl Drop for PushSlot {
     fn drop(&mut self) {
-        self.0.open_pushes.fetch_sub(1, Ordering::AcqRel);
+        if let Some(conn) = &self.0 {
+            conn.open_pushes.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 

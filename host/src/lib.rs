@@ -21,6 +21,8 @@
 //! - [`validate`]: header, status, method and path checks.
 //! - [`body`]: sending bodies under flow control.
 //! - [`conn`]: per-connection state shared with requests.
+//! - [`coalesce`]: buffered writes below the tap, flushed once per turn of
+//!   the scheduler, so a request's frames share a `writev`.
 //! - [`sniff`]: a byte tap below `h2`: names client resets, orders promises
 //!   across parents, holds back resets `h2` would mishandle.
 //! - [`state`], [`stdio`]: the store's data and the guest's log streams.
@@ -30,6 +32,7 @@
 
 pub mod body;
 pub mod caller;
+pub mod coalesce;
 pub mod config;
 pub mod conn;
 mod generated;

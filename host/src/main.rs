@@ -81,12 +81,20 @@ async fn main() {
 
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
+    // The log goes to stderr from its own thread, through a buffer flushed
+    // whenever no line is waiting: under load many lines share one write, and
+    // no request waits for the terminal. Lines are never dropped (a full
+    // queue makes the logging thread wait instead); `_log` flushes on exit.
+    let (log_writer, _log) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(std::io::BufWriter::with_capacity(64 << 10, std::io::stderr()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(log_writer)
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let limits = args.limits()?;

@@ -14,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::caller::CallerState;
+use crate::coalesce::Coalesced;
 use crate::conn::ConnShared;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};
@@ -58,7 +59,7 @@ async fn connection<H: Handler>(runtime: Arc<H>, socket: TcpStream, peer: Socket
     let mut conn = match h2::server::Builder::new()
         .max_concurrent_streams(limits.max_streams_per_connection)
         .max_header_list_size(limits.max_header_list_size)
-        .handshake::<_, Bytes>(Tapped::new(socket, shared.clone()))
+        .handshake::<_, Bytes>(Tapped::new(Coalesced::new(socket), shared.clone()))
         .await
     {
         Ok(conn) => conn,

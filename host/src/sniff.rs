@@ -33,6 +33,10 @@ pub const RST_STREAM: u8 = 0x3;
 pub const PUSH_PROMISE: u8 = 0x5;
 /// HEADERS frame type.
 pub const HEADERS: u8 = 0x1;
+/// DATA frame type.
+pub const DATA: u8 = 0x0;
+/// The END_STREAM flag (DATA, HEADERS).
+pub const END_STREAM: u8 = 0x1;
 /// SETTINGS frame type.
 pub const SETTINGS: u8 = 0x4;
 /// The SETTINGS_ENABLE_PUSH parameter.
@@ -42,7 +46,8 @@ const ACK: u8 = 0x1;
 const SETTING_LEN: usize = 6;
 
 /// A frame the tap reports: its type, stream and first payload word (the
-/// error code of RST_STREAM, the promised stream id of PUSH_PROMISE). A
+/// error code of RST_STREAM, the promised stream id of PUSH_PROMISE; the
+/// flags of HEADERS and of DATA, which is reported only with END_STREAM). A
 /// SETTINGS frame is reported once per SETTINGS_ENABLE_PUSH entry it carries,
 /// with the entry's value as `word`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,8 +144,12 @@ impl FrameTap {
                         let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
                         let pad = kind == PUSH_PROMISE && flags & PADDED != 0;
                         let need = 4 + usize::from(pad);
-                        if kind == HEADERS {
-                            on_frame(Seen { kind, stream, word: 0 });
+                        if kind == HEADERS || kind == DATA && flags & END_STREAM != 0 {
+                            on_frame(Seen {
+                                kind,
+                                stream,
+                                word: u32::from(flags),
+                            });
                         }
                         self.state = if kind == SETTINGS && flags & ACK == 0 && len >= SETTING_LEN {
                             State::Settings {
@@ -275,10 +284,19 @@ impl<T> Tapped<T> {
     fn wrote(&mut self, data: &[u8]) {
         let conn = &self.conn;
         self.write_tap.feed(data, &mut |seen| {
-            match seen.kind {
-                PUSH_PROMISE => conn.on_promise_written(seen.word),
-                HEADERS if seen.stream % 2 == 0 => conn.on_push_headers_written(seen.stream),
-                _ => {}
+            if seen.stream % 2 == 0 && seen.stream != 0 {
+                match seen.kind {
+                    HEADERS => {
+                        conn.on_push_headers_written(seen.stream);
+                        if seen.word & u32::from(END_STREAM) != 0 {
+                            conn.on_push_ended(seen.stream);
+                        }
+                    }
+                    DATA | RST_STREAM => conn.on_push_ended(seen.stream),
+                    _ => {}
+                }
+            } else if seen.kind == PUSH_PROMISE {
+                conn.on_promise_written(seen.word);
             }
             true
         });

@@ -28,6 +28,7 @@ mod promise_then_fail;
 mod push_after_reset;
 mod push_invalid;
 mod push_limit;
+mod push_spread;
 mod respond_twice;
 mod seed_slow;
 mod sleep;
@@ -73,6 +74,7 @@ const ROUTES: &[(&str, Route)] = &[
     ("/promise-then-fail", promise_then_fail::run),
     ("/closed-probe", closed_probe::run),
     ("/push-invalid", push_invalid::run),
+    ("/push-spread", push_spread::run),
 ];
 
 /// The behaviour for `path` (without query), if any.

@@ -1,0 +1,312 @@
+"""bench/run's driver: starts each server pinned to core 0, loads it from
+core 1, alternates configurations for several rounds, and writes
+bench/results/latest.md (+ .json, .png). Called by bench/run after the build.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE = ROOT / "target" / "release"
+GUESTS = ROOT / "target" / "wasm32-wasip2" / "release"
+RESULTS = ROOT / "bench" / "results"
+SERVER_CORE = "0"
+LOAD_CORE = "1"
+
+MAIN = '{"response":{"name":"main resource"}}'
+PUSHES = {f"resource{n}": '{"push":{"name":"resource%d"}}' % n for n in (1, 2, 3)}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+class Server:
+    """A server process pinned to SERVER_CORE; killed on exit."""
+
+    def __init__(self, argv, port, env=None):
+        self.port = port
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", SERVER_CORE, *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+        wait_port(port, self.proc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.log.close()
+
+
+def seed_files(directory):
+    (directory / "http2Service").write_text(MAIN)
+    for name, body in PUSHES.items():
+        (directory / name).write_text(body)
+    (directory / "hello").write_text("hello")
+
+
+def servers(tmp):
+    """name -> (argv builder, kind) for the push configurations."""
+    wasm = str(GUESTS / "http2_service.wasm")
+    host = str(RELEASE / "push-host")
+    return {
+        "push-host wasm": lambda port: [host, "--module", wasm, "--listen", f"127.0.0.1:{port}"],
+        "push-host native": lambda port: [host, "--native-seed", "--listen", f"127.0.0.1:{port}"],
+        "nghttpd": lambda port: [
+            "nghttpd", "--no-tls", "-d", str(tmp), "-p/http2Service=/resource1,/resource2,/resource3", str(port),
+        ],
+        "node http2": lambda port: ["node", str(ROOT / "bench" / "node-push.js"), str(port)],
+    }
+
+
+def no_push_servers(tmp):
+    hello = str(GUESTS / "hello.wasm")
+    host = str(RELEASE / "push-host")
+    return {
+        "push-host hello (no push)": (lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"], "/hello"),
+        "nghttpd static (no push)": (lambda port: ["nghttpd", "--no-tls", "-d", str(tmp), str(port)], "/hello"),
+    }
+
+
+def push_bench(port, pid, args):
+    argv = [
+        "taskset", "-c", LOAD_CORE, str(RELEASE / "push-bench"),
+        f"http://127.0.0.1:{port}/http2Service",
+        "-c", str(args.connections), "-m", str(args.streams),
+        "-d", str(args.duration), "-w", str(args.warmup),
+        "--pushes", "3", "--server-pid", str(pid), "--json",
+    ]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=args.duration + args.warmup + 60)
+    if out.returncode != 0:
+        raise RuntimeError(f"push-bench failed ({out.returncode}): {out.stdout}\n{out.stderr}")
+    return json.loads(out.stdout), " ".join(argv[3:])
+
+
+def cpu_ticks(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
+
+
+def h2load(port, pid, path, args):
+    argv = ["taskset", "-c", LOAD_CORE, "h2load", "-n", str(args.h2load_requests), "-c", "8", "-m", "8",
+            f"http://127.0.0.1:{port}{path}"]
+    # Warm-up, then the measured run.
+    subprocess.run(argv[:4] + ["5000"] + argv[5:], capture_output=True, text=True, timeout=120)
+    before = cpu_ticks(pid)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    after = cpu_ticks(pid)
+    m = re.search(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s", out.stdout)
+    ok = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored", out.stdout)
+    if not m or not ok:
+        raise RuntimeError(f"h2load output not understood:\n{out.stdout}\n{out.stderr}")
+    succeeded, failed, errored = (int(x) for x in ok.groups())
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    p99 = None
+    return {
+        "requests_per_sec": float(m.group(3)),
+        "pushes_per_sec": 0.0,
+        "p50_ms": None,
+        "p99_ms": p99,
+        "errors": failed + errored,
+        "server_cpu_us_per_request": (after - before) * tick_us / max(succeeded, 1),
+    }, " ".join(argv[3:])
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return f"{v:,}"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--duration", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("-c", "--connections", type=int, default=8)
+    p.add_argument("-m", "--streams", type=int, default=8)
+    p.add_argument("--h2load-requests", type=int, default=60000)
+    p.add_argument("--only", default="", help="comma-separated configuration names")
+    p.add_argument("--out", default="latest")
+    args = p.parse_args()
+    only = [s for s in args.only.split(",") if s]
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="push-bench-"))
+    seed_files(tmp)
+    push = {k: v for k, v in servers(tmp).items() if not only or k in only}
+    plain = {k: v for k, v in no_push_servers(tmp).items() if not only or k in only}
+    runs = {name: [] for name in [*push, *plain]}
+    commands = {}
+    for r in range(args.rounds):
+        for name, argv in push.items():
+            port = free_port()
+            with Server(argv(port), port) as server:
+                result, cmd = push_bench(port, server.proc.pid, args)
+            commands[name] = (" ".join(argv(port)), cmd)
+            runs[name].append(result)
+            print(f"round {r + 1} {name}: {result['requests_per_sec']:.0f} req/s, "
+                  f"p99 {result['p99_ms']} ms, {fmt(result['server_cpu_us_per_request'])} us/req, "
+                  f"errors {result['errors']}", flush=True)
+        for name, (argv, path) in plain.items():
+            port = free_port()
+            with Server(argv(port), port) as server:
+                result, cmd = h2load(port, server.proc.pid, path, args)
+            commands[name] = (" ".join(argv(port)), cmd)
+            runs[name].append(result)
+            print(f"round {r + 1} {name}: {result['requests_per_sec']:.0f} req/s, "
+                  f"{fmt(result['server_cpu_us_per_request'])} us/req", flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    summary = {}
+    for name, results in runs.items():
+        summary[name] = {
+            key: median([r.get(key) for r in results])
+            for key in ("requests_per_sec", "pushes_per_sec", "p50_ms", "p99_ms", "server_cpu_us_per_request")
+        }
+        summary[name]["errors"] = sum(r.get("errors", 0) for r in results)
+        summary[name]["rounds"] = len(results)
+        summary[name]["all_requests_per_sec"] = [round(r["requests_per_sec"]) for r in results]
+
+    ratios = ratio_lines(summary)
+    write_report(args, summary, ratios, commands)
+    chart(summary, args.out)
+    print()
+    for line in ratios:
+        print(line)
+
+
+def ratio_lines(s):
+    def get(name, key):
+        return s.get(name, {}).get(key)
+
+    def ratio(a, b):
+        return None if a is None or b in (None, 0) else a / b
+
+    lines = []
+    pairs = [
+        ("CPU/request push-host wasm / nghttpd", ratio(get("push-host wasm", "server_cpu_us_per_request"),
+                                                      get("nghttpd", "server_cpu_us_per_request")), "<= 3"),
+        ("CPU/request push-host native / nghttpd", ratio(get("push-host native", "server_cpu_us_per_request"),
+                                                        get("nghttpd", "server_cpu_us_per_request")), "<= 1.5"),
+        ("req/s push-host wasm / node http2", ratio(get("push-host wasm", "requests_per_sec"),
+                                                   get("node http2", "requests_per_sec")), ">= 3"),
+        ("req/s push-host wasm / native", ratio(get("push-host wasm", "requests_per_sec"),
+                                               get("push-host native", "requests_per_sec")), ">= 0.5"),
+        ("req/s no push: push-host hello / nghttpd static", ratio(get("push-host hello (no push)", "requests_per_sec"),
+                                                                get("nghttpd static (no push)", "requests_per_sec")),
+         ">= 0.25"),
+    ]
+    for label, value, target in pairs:
+        lines.append(f"{label}: {fmt(value, 2)} (target {target})")
+    p99 = get("push-host wasm", "p99_ms")
+    lines.append(f"p99 push-host wasm: {fmt(p99, 2)} ms (target <= 2 ms)")
+    return lines
+
+
+def write_report(args, summary, ratios, commands):
+    cpu = ""
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                   if l.startswith("model name"))
+    except (StopIteration, OSError):
+        pass
+    lines = [
+        "# bench/run results",
+        "",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {os.cpu_count()} cores ({cpu}), "
+        f"{platform.system()} {platform.release()}. Servers pinned to core {SERVER_CORE}, load generator to core "
+        f"{LOAD_CORE}; {args.rounds} rounds alternated; medians.",
+        "",
+        f"Seed scenario (1 response + 3 pushes per request), `push-bench -c {args.connections} -m {args.streams} "
+        f"-d {args.duration} -w {args.warmup} --pushes 3`; without push, `h2load -n {args.h2load_requests} -c 8 -m 8`.",
+        "",
+        "| server | requests/s | pushes/s | p50 ms | p99 ms | server CPU µs/request | errors | req/s per round |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summary.items():
+        lines.append(
+            f"| {name} | {fmt(s['requests_per_sec'], 0)} | {fmt(s['pushes_per_sec'], 0)} | {fmt(s['p50_ms'], 2)} | "
+            f"{fmt(s['p99_ms'], 2)} | {fmt(s['server_cpu_us_per_request'], 1)} | {s['errors']} | "
+            f"{', '.join(str(v) for v in s['all_requests_per_sec'])} |"
+        )
+    lines += ["", "## Ratios", ""] + [f"- {l}" for l in ratios]
+    lines += ["", "## Commands", ""]
+    for name, (server, load) in commands.items():
+        lines.append(f"- {name}: `taskset -c {SERVER_CORE} {server}`; `taskset -c {LOAD_CORE} {load}`")
+    (RESULTS / f"{args.out}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {RESULTS / (args.out + '.md')}")
+
+
+def chart(summary, out):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no chart", file=sys.stderr)
+        return
+    names = list(summary)
+    rps = [summary[n]["requests_per_sec"] or 0 for n in names]
+    cpu = [summary[n]["server_cpu_us_per_request"] or 0 for n in names]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    a.barh(names, rps, color="#4c72b0")
+    a.set_xlabel("requests/s (median)")
+    a.invert_yaxis()
+    b.barh(names, cpu, color="#dd8452")
+    b.set_xlabel("server CPU µs per request (median)")
+    b.invert_yaxis()
+    b.set_yticklabels([])
+    fig.suptitle("push-host vs nghttpd vs Node http2 (seed: 1 response + 3 pushes; no-push rows: h2load)")
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"{out}.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
