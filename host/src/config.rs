@@ -24,6 +24,10 @@ pub struct Limits {
     pub max_connections: usize,
     /// SETTINGS_MAX_HEADER_LIST_SIZE advertised to each client.
     pub max_header_list_size: u32,
+    /// Keep the pool's memory and table pages resident between instances
+    /// (zeroed with memset) instead of returning them to the kernel; on by
+    /// default, off only to measure what it saves.
+    pub keep_resident: bool,
 }
 
 impl Default for Limits {
@@ -38,6 +42,7 @@ impl Default for Limits {
             max_streams_per_connection: 100,
             max_connections: 1_024,
             max_header_list_size: 16 << 10,
+            keep_resident: true,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Only this module sees generated code; the rest of the host uses the
 //! re-exports below.
 
+#[allow(missing_docs)]
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",

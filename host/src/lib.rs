@@ -46,6 +46,7 @@ pub mod stdio;
 pub mod validate;
 
 pub use config::Limits;
+pub use generated::WitRequest;
 pub use handler::Handler;
 pub use native::NativeSeed;
 pub use runtime::{LoadError, Runtime};

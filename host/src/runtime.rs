@@ -170,6 +170,14 @@ impl Runtime {
     /// (more memories or instances than the pool allows, a start function
     /// that traps) stops start-up instead of failing every request.
     async fn try_instantiate(&self) -> wasmtime::Result<()> {
+        self.run_detached(None).await
+    }
+
+    /// A fresh `Store` and instance, as for a request, and with `request`
+    /// the handler's `handle` too, with a caller that refuses every call
+    /// (`closed`): no connection, no `h2`. For start-up checks and for
+    /// benchmarking the sandbox alone (`cargo bench -p push-host`).
+    pub async fn run_detached(&self, request: Option<&WitRequest>) -> wasmtime::Result<()> {
         let caller = CallerState::detached();
         let mut store = Store::new(
             &self.engine,
@@ -180,7 +188,11 @@ impl Runtime {
             let ticks = (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
             store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         }
-        self.pre.instantiate_async(&mut store).await.map(drop)
+        let service = self.pre.instantiate_async(&mut store).await?;
+        if let Some(request) = request {
+            service.push_handler_handler().call_handle(&mut store, request).await?;
+        }
+        Ok(())
     }
 }
 
@@ -274,9 +286,11 @@ fn engine(limits: &Limits) -> wasmtime::Result<Engine> {
         // touched (found with PAGEMAP_SCAN where the kernel has it, Linux
         // 6.7+) are zeroed with memset, up to this much per memory or table;
         // beyond it, madvise as before. Every instance still starts zeroed.
-        .linear_memory_keep_resident(limits.memory_bytes.min(MEMORY_KEEP_RESIDENT))
-        .table_keep_resident(TABLE_KEEP_RESIDENT)
         .pagemap_scan(Enabled::Auto);
+    if limits.keep_resident {
+        pool.linear_memory_keep_resident(limits.memory_bytes.min(MEMORY_KEEP_RESIDENT))
+            .table_keep_resident(TABLE_KEEP_RESIDENT);
+    }
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
