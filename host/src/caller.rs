@@ -47,7 +47,7 @@ impl CallerState {
             responded: false,
             head: request.method == http::Method::HEAD,
             scheme: request.uri.scheme_str().unwrap_or("http").to_string(),
-            authority: crate::server::authority_of(request).unwrap_or_default(),
+            authority: validate::authority_of(request).unwrap_or_default(),
             promised: 0,
             max_pushes,
             conn,

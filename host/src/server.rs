@@ -19,6 +19,7 @@ use crate::conn::ConnShared;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};
 use crate::sniff::Tapped;
+use crate::validate;
 
 /// Serves HTTP/2 connections from `listener` until the process ends.
 pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>) -> std::io::Result<()> {
@@ -84,15 +85,6 @@ async fn connection<H: Handler>(runtime: Arc<H>, socket: TcpStream, peer: Socket
     tracing::debug!("conn={id}: closed");
 }
 
-/// The request's `:authority`, or its `host` header.
-pub fn authority_of(parts: &http::request::Parts) -> Option<String> {
-    parts
-        .uri
-        .authority()
-        .map(|a| a.as_str().to_string())
-        .or_else(|| parts.headers.get(http::header::HOST)?.to_str().ok().map(str::to_string))
-}
-
 async fn handle_stream<H: Handler>(
     runtime: Arc<H>,
     conn: Arc<ConnShared>,
@@ -126,7 +118,7 @@ async fn handle_stream<H: Handler>(
     let request = WitRequest {
         method: parts.method.to_string(),
         scheme: parts.uri.scheme_str().unwrap_or("http").to_string(),
-        authority: authority_of(&parts).unwrap_or_default(),
+        authority: validate::authority_of(&parts).unwrap_or_default(),
         path,
         headers: parts
             .headers

@@ -103,6 +103,15 @@ pub fn promise(
     Ok(request)
 }
 
+/// The request's `:authority`, or its `host` header.
+pub fn authority_of(parts: &http::request::Parts) -> Option<String> {
+    parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| parts.headers.get(http::header::HOST)?.to_str().ok().map(str::to_string))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

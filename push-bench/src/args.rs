@@ -56,6 +56,11 @@ pub struct Cli {
     /// Report this process's CPU time (all threads) per completed request.
     #[arg(long, value_name = "PID")]
     pub server_pid: Option<u32>,
+
+    /// Send at most this many requests per second in total (paced evenly
+    /// across the stream slots), e.g. for a soak at a fraction of the peak.
+    #[arg(long, value_name = "REQUESTS_PER_SEC")]
+    pub rate: Option<f64>,
 }
 
 /// When the measured window ends.
@@ -80,6 +85,8 @@ pub struct Config {
     pub threads: usize,
     pub json: bool,
     pub server_pid: Option<u32>,
+    /// Pace: at most this many requests per second.
+    pub rate: Option<f64>,
 }
 
 /// A flag combination or value the run cannot use (exit status 2).
@@ -189,6 +196,16 @@ impl Cli {
             threads: at_least_one("-t", self.threads)?,
             json: self.json,
             server_pid: self.server_pid,
+            rate: match self.rate {
+                Some(r) if !(r > 0.0 && r.is_finite()) => {
+                    return Err(ArgsError::Range {
+                        flag: "--rate",
+                        what: "a positive number",
+                        value: r.to_string(),
+                    });
+                }
+                rate => rate,
+            },
         })
     }
 }

@@ -16,7 +16,7 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::RecvStream;
@@ -44,6 +44,41 @@ pub struct Shared {
     /// The request path (and query), the key of the main body.
     pub path: String,
     pub pushes: usize,
+    /// Paces request starts when `--rate` is given.
+    pub pacer: Option<Pacer>,
+}
+
+/// Hands out evenly spaced start times for `--rate`.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    next: std::sync::Mutex<Instant>,
+}
+
+impl Pacer {
+    /// A pacer for `rate` requests per second, starting now.
+    pub fn new(rate: f64) -> Self {
+        Pacer {
+            interval: Duration::from_secs_f64(1.0 / rate),
+            next: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for this request's start time. A pacer that fell behind (the
+    /// server was slower than the rate) does not burst to catch up.
+    pub async fn wait(&self) {
+        let at = {
+            let mut next = self.next.lock().unwrap();
+            let now = Instant::now();
+            if *next < now {
+                *next = now;
+            }
+            let at = *next;
+            *next += self.interval;
+            at
+        };
+        tokio::time::sleep_until(at.into()).await;
+    }
 }
 
 /// Connection settings.
@@ -88,6 +123,9 @@ pub async fn run_slot(mut send: SendRequest<Bytes>, shared: Arc<Shared>) -> Slot
     let mut cache = BodyCache::default();
     let mut pushes: Vec<PushLeg> = Vec::with_capacity(shared.pushes + 1);
     while shared.window.open(Instant::now()) {
+        if let Some(pacer) = &shared.pacer {
+            pacer.wait().await;
+        }
         if let Err(e) = poll_fn(|cx| send.poll_ready(cx)).await {
             stats.error(Failure::h2("connection", &e));
             break;

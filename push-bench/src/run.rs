@@ -69,6 +69,7 @@ async fn run_async(config: &Config) -> Summary {
         url: config.url.clone(),
         path: config.url.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
         pushes: config.pushes,
+        pacer: config.rate.map(conn::Pacer::new),
     });
     let mut slots = JoinSet::new();
     for send in &senders {
