@@ -395,7 +395,7 @@ async fn rejecting_every_push_as_it_arrives_never_breaks_the_connection() {
         let ex = h2c::try_exchange(
             send,
             host.addr,
-            &format!("/push-spread?gap_us={}", 10 + round % 8 * 15),
+            &format!("/push-spread?gap_us={}", 10 + round % 16 * 40),
             Ask {
                 reject: &reject,
                 ..Ask::default()
