@@ -178,14 +178,7 @@ async fn bad_promise_id_server() -> TestServer {
     TestServer::with_connections(|socket| async move {
         let mut conn = RawConn::start(socket).await;
         let stream = conn.request().await;
-        let authority = format!("127.0.0.1:{}", conn.socket.local_addr().unwrap().port());
-        let promise = [
-            (":method", "GET"),
-            (":scheme", "http"),
-            (":authority", authority.as_str()),
-            (":path", "/odd"),
-        ];
-        conn.push_promise(stream, 3, &promise).await;
+        conn.push_get(stream, 3, "/odd").await;
         conn.headers(stream, &[(":status", "200")], false).await;
         conn.data(stream, b"main", true).await;
         // Until the client sends its GOAWAY and closes.

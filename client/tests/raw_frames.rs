@@ -152,15 +152,8 @@ async fn held_and_done_server(resets: mpsc::UnboundedSender<Option<(u32, u32)>>)
         async move {
             let mut conn = RawConn::start(socket).await;
             let stream = conn.request().await;
-            let authority = format!("127.0.0.1:{}", conn.socket.local_addr().unwrap().port());
             for (promised, path) in [(2, "/held"), (4, "/done")] {
-                let promise = [
-                    (":method", "GET"),
-                    (":scheme", "http"),
-                    (":authority", authority.as_str()),
-                    (":path", path),
-                ];
-                conn.push_promise(stream, promised, &promise).await;
+                conn.push_get(stream, promised, path).await;
             }
             conn.headers(4, &[(":status", "200")], false).await;
             conn.data(4, b"done", true).await;

@@ -432,6 +432,22 @@ mod tests {
         f
     }
 
+    /// What a client-to-server tap reports for `bytes` fed in chunks of
+    /// every size, with that size.
+    fn seen_at_every_split(bytes: &[u8]) -> impl Iterator<Item = (usize, Vec<(u8, u32, u32)>)> + '_ {
+        (1..bytes.len()).map(move |split| {
+            let mut tap = FrameTap::client_to_server();
+            let mut seen = Vec::new();
+            for chunk in bytes.chunks(split) {
+                tap.feed(chunk, &mut |s| {
+                    seen.push((s.kind, s.stream, s.word));
+                    true
+                });
+            }
+            (split, seen)
+        })
+    }
+
     #[test]
     fn finds_resets_and_promises_across_split_reads() {
         let mut bytes = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
@@ -441,15 +457,7 @@ mod tests {
         bytes.extend(frame(0x8, 0, &[0, 0, 1, 0]));
         bytes.extend(frame(RST_STREAM, 6, &0u32.to_be_bytes()));
         bytes.extend(frame(PUSH_PROMISE, 1, &[0, 0, 0, 8, 0x82, 0x84]));
-        for split in 1..bytes.len() {
-            let mut tap = FrameTap::client_to_server();
-            let mut seen = Vec::new();
-            for chunk in bytes.chunks(split) {
-                tap.feed(chunk, &mut |s| {
-                    seen.push((s.kind, s.stream, s.word));
-                    true
-                });
-            }
+        for (split, seen) in seen_at_every_split(&bytes) {
             assert_eq!(
                 seen,
                 vec![
@@ -492,15 +500,7 @@ mod tests {
         later.extend(setting(0x6, 16384));
         bytes.extend(frame(SETTINGS, 0, &later));
         bytes.extend(frame(RST_STREAM, 2, &8u32.to_be_bytes()));
-        for split in 1..bytes.len() {
-            let mut tap = FrameTap::client_to_server();
-            let mut seen = Vec::new();
-            for chunk in bytes.chunks(split) {
-                tap.feed(chunk, &mut |s| {
-                    seen.push((s.kind, s.stream, s.word));
-                    true
-                });
-            }
+        for (split, seen) in seen_at_every_split(&bytes) {
             assert_eq!(
                 seen,
                 vec![(SETTINGS, 0, 1), (HEADERS, 1, 0), (SETTINGS, 0, 0), (RST_STREAM, 2, 8)],

@@ -228,16 +228,9 @@ pub async fn over_push_limit_server(codes: mpsc::UnboundedSender<u32>) -> TestSe
         async move {
             let mut conn = raw::RawConn::start(socket).await;
             let stream = conn.request().await;
-            let authority = format!("127.0.0.1:{}", conn.socket.local_addr().unwrap().port());
-            let promise = [
-                (":method", "GET"),
-                (":scheme", "http"),
-                (":authority", authority.as_str()),
-                (":path", "/p"),
-            ];
             let last = 2 * (PUSH_LIMIT + 1);
             for promised in (2..=last).step_by(2) {
-                conn.push_promise(stream, promised, &promise).await;
+                conn.push_get(stream, promised, "/p").await;
             }
             conn.headers(stream, &[(":status", "200")], false).await;
             conn.data(stream, b"main", true).await;

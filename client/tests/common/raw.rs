@@ -92,6 +92,18 @@ impl RawConn {
     }
 
     /// Sends a PUSH_PROMISE on `parent` promising `promised`.
+    /// A PUSH_PROMISE of `GET http://<this server>PATH` on `parent`.
+    pub async fn push_get(&mut self, parent: u32, promised: u32, path: &str) {
+        let authority = format!("127.0.0.1:{}", self.socket.local_addr().unwrap().port());
+        let headers = [
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":authority", authority.as_str()),
+            (":path", path),
+        ];
+        self.push_promise(parent, promised, &headers).await;
+    }
+
     pub async fn push_promise(&mut self, parent: u32, promised: u32, headers: &[(&str, &str)]) {
         let mut payload = promised.to_be_bytes().to_vec();
         payload.extend(hpack(headers));
