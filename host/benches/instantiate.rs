@@ -13,6 +13,10 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use push_host::{Limits, Runtime, WitRequest};
 
+/// The allocator the `push-host` binary uses.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn guest(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

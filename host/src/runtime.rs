@@ -296,6 +296,11 @@ fn engine(limits: &Limits) -> wasmtime::Result<Engine> {
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .epoch_interruption(limits.has_deadline())
         .max_wasm_stack(1 << 20);
+    // For `perf` profiles: name the compiled guest functions in
+    // /tmp/perf-PID.map (see bench/README.md).
+    if std::env::var_os("PUSH_HOST_PERFMAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config)
 }
 
