@@ -10,8 +10,10 @@ use tokio::sync::watch;
 use wasmtime::component::Resource;
 
 use crate::body;
+use crate::config::Limits;
 use crate::conn::{ConnShared, PushSlot};
 use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
+use crate::hints;
 use crate::state::HostState;
 use crate::validate;
 
@@ -30,6 +32,10 @@ pub struct CallerState {
     /// pushed bodies wait for it.
     main_sent: Option<watch::Sender<bool>>,
     main_sent_rx: watch::Receiver<bool>,
+    /// Announce promises as early hints when the client disables push.
+    early_hints: bool,
+    /// Paths promised while push is off, for the 103 and `link` headers.
+    hints: Vec<String>,
 }
 
 impl CallerState {
@@ -38,7 +44,7 @@ impl CallerState {
         respond: SendResponse<Bytes>,
         request: &http::request::Parts,
         conn: Arc<ConnShared>,
-        max_pushes: u32,
+        limits: &Limits,
         tag: Arc<str>,
     ) -> Self {
         let (main_sent, main_sent_rx) = watch::channel(false);
@@ -49,11 +55,13 @@ impl CallerState {
             scheme: request.uri.scheme_str().unwrap_or("http").to_string(),
             authority: validate::authority_of(request).unwrap_or_default(),
             promised: 0,
-            max_pushes,
+            max_pushes: limits.max_pushes,
             conn,
             tag,
             main_sent: Some(main_sent),
             main_sent_rx,
+            early_hints: limits.early_hints,
+            hints: Vec::new(),
         }
     }
 
@@ -68,10 +76,12 @@ impl CallerState {
             authority: String::new(),
             promised: 0,
             max_pushes: 0,
-            conn: ConnShared::new(0, std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+            conn: ConnShared::new(0, std::net::SocketAddr::from(([0, 0, 0, 0], 0)), 0),
             tag: "start-up".into(),
             main_sent: Some(main_sent),
             main_sent_rx,
+            early_hints: false,
+            hints: Vec::new(),
         }
     }
 
@@ -141,14 +151,26 @@ impl CallerHost for HostState {
             Ok(r) => r,
             Err(why) => return Ok(Err(WitError::Invalid(why))),
         };
-        if !c.conn.push_enabled() {
-            return Ok(Err(WitError::PushDisabled));
-        }
         if c.promised >= c.max_pushes {
             return Ok(Err(WitError::LimitExceeded(format!(
                 "at most {} pushes per request",
                 c.max_pushes
             ))));
+        }
+        if !c.conn.push_enabled() {
+            if c.early_hints && !c.hints.contains(&p.path) {
+                c.promised += 1;
+                c.hints.push(p.path);
+            }
+            return Ok(Err(WitError::PushDisabled));
+        }
+        if !c.conn.diary_insert(&c.authority, &p.path) {
+            tracing::info!(
+                "{}: promise {} refused: already pushed or requested on this connection",
+                c.tag,
+                p.path
+            );
+            return Ok(Err(WitError::Refused));
         }
         let conn = c.conn.clone();
         let parent = send.stream_id().as_u32();
@@ -196,7 +218,7 @@ impl CallerHost for HostState {
         if c.responded {
             return Ok(Err(WitError::AlreadyResponded));
         }
-        let head = match validate::response(r.status, &r.headers, r.body.len()) {
+        let mut head = match validate::response(r.status, &r.headers, r.body.len()) {
             Ok(head) => head,
             Err(why) => return Ok(Err(WitError::Invalid(why))),
         };
@@ -204,6 +226,9 @@ impl CallerHost for HostState {
             return Ok(Err(WitError::Closed));
         };
         c.responded = true;
+        if !c.hints.is_empty() {
+            hints::send(&mut send, &mut head, &c.hints, &c.tag);
+        }
         let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
         let mut stream = match send.send_response(head, body.is_empty()) {
             Ok(stream) => stream,

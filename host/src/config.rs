@@ -28,6 +28,21 @@ pub struct Limits {
     /// (zeroed with memset) instead of returning them to the kernel; on by
     /// default, off only to measure what it saves.
     pub keep_resident: bool,
+    /// Time from TCP accept to a complete TLS handshake (with `--tls-*`)
+    /// and the client's HTTP/2 preface; past it the socket is closed.
+    pub handshake_timeout: Duration,
+    /// A connection with no open stream for this long gets GOAWAY and is
+    /// closed; zero keeps idle connections open.
+    pub idle_timeout: Duration,
+    /// A PING every this often on each connection; a connection whose PONG
+    /// has not come back by the next one is closed. Zero disables it.
+    pub keepalive: Duration,
+    /// Paths remembered per connection (pushed, or requested by the
+    /// client) that are not pushed again; zero turns the diary off.
+    pub push_diary: usize,
+    /// When the client disables push, announce promised paths in a
+    /// `103 Early Hints` response and as `link` headers on the final one.
+    pub early_hints: bool,
 }
 
 impl Default for Limits {
@@ -43,6 +58,11 @@ impl Default for Limits {
             max_connections: 1_024,
             max_header_list_size: 16 << 10,
             keep_resident: true,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            keepalive: Duration::from_secs(30),
+            push_diary: 256,
+            early_hints: true,
         }
     }
 }
@@ -56,3 +76,23 @@ impl Limits {
 
 /// How often the epoch ticker advances; the deadline is checked at this granularity.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The `h2` settings the host sets on every connection (besides the limits
+/// above). Each is documented in the README's "Limits" table.
+pub mod h2_settings {
+    /// SETTINGS_INITIAL_WINDOW_SIZE: request body bytes a client may send
+    /// on one stream before the host reads them (bodies are read at once,
+    /// up to `max_body_bytes`). h2's default is 65,535.
+    pub const INITIAL_WINDOW_SIZE: u32 = 256 << 10;
+    /// The connection-level receive window, for all streams together.
+    pub const INITIAL_CONNECTION_WINDOW_SIZE: u32 = 1 << 20;
+    /// Response bytes `h2` buffers per stream before `send_data` waits for
+    /// the client's window (h2's default, stated).
+    pub const MAX_SEND_BUFFER_SIZE: usize = 400 << 10;
+    /// Streams the client may open and reset before the host accepted them
+    /// (the "rapid reset" bound, CVE-2023-44487); more is a GOAWAY.
+    pub const MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
+    /// Streams the host may reset because of the client's protocol errors
+    /// before it ends the connection (CVE-2024-2758's bound).
+    pub const MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
+}

@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+
+use crate::diary::PushDiary;
 
 /// Per-connection facts the handlers need: the client's stream limit and how
 /// many pushed streams are open.
@@ -41,6 +43,24 @@ pub struct ConnShared {
     /// Promised streams not yet answered, and the read task to wake when a
     /// held reset may go on (see [`crate::sniff::Tapped`]).
     pushes: Mutex<PushStates>,
+    /// What the client already has: not pushed again.
+    diary: Mutex<PushDiary>,
+    /// Requests whose handler has not finished.
+    active: AtomicUsize,
+    /// When the connection last went from busy to no request running.
+    idle_since: Mutex<Instant>,
+}
+
+/// A request counted as running on its connection until dropped.
+#[derive(Debug)]
+pub struct ActiveRequest(Arc<ConnShared>);
+
+impl Drop for ActiveRequest {
+    fn drop(&mut self) {
+        if self.0.active.fetch_sub(1, Ordering::AcqRel) == 1 {
+            *self.0.idle_since.lock().unwrap() = Instant::now();
+        }
+    }
 }
 
 /// Where each promised stream is, as far as a client reset is concerned.
@@ -102,8 +122,9 @@ impl PushSlot {
 }
 
 impl ConnShared {
-    /// A connection with no pushes open yet.
-    pub fn new(id: u64, peer: SocketAddr) -> Arc<Self> {
+    /// A connection with no pushes open yet, whose push diary holds up to
+    /// `diary` entries (0: off).
+    pub fn new(id: u64, peer: SocketAddr, diary: usize) -> Arc<Self> {
         Arc::new(ConnShared {
             id,
             peer,
@@ -117,7 +138,30 @@ impl ConnShared {
             last_promise: tokio::sync::Mutex::new(LastPromise::default()),
             newest_promise: AtomicU64::new(0),
             pushes: Mutex::new(PushStates::default()),
+            diary: Mutex::new(PushDiary::new(diary)),
+            active: AtomicUsize::new(0),
+            idle_since: Mutex::new(Instant::now()),
         })
+    }
+
+    /// Counts a request as running until the guard is dropped.
+    pub fn request_started(self: &Arc<Self>) -> ActiveRequest {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        ActiveRequest(self.clone())
+    }
+
+    /// Since when no request and no push has been running, if none is.
+    pub fn idle_since(&self) -> Option<Instant> {
+        if self.active.load(Ordering::Acquire) > 0 || self.open_pushes() > 0 {
+            return None;
+        }
+        Some(*self.idle_since.lock().unwrap())
+    }
+
+    /// Records that the client has `path` on `authority` (it requested it,
+    /// or it is being pushed); `false` if the diary already had it.
+    pub fn diary_insert(&self, authority: &str, path: &str) -> bool {
+        self.diary.lock().unwrap().insert(authority, path)
     }
 
     /// Records the client's current limit on streams the server opens.
@@ -327,7 +371,7 @@ mod tests {
 
     #[test]
     fn slots_respect_the_client_limit() {
-        let conn = ConnShared::new(1, "127.0.0.1:1".parse().unwrap());
+        let conn = ConnShared::new(1, "127.0.0.1:1".parse().unwrap(), 0);
         conn.set_max_send_streams(2);
         let a = conn.try_reserve_push().unwrap();
         let _b = conn.try_reserve_push().unwrap();

@@ -15,12 +15,19 @@
 //!   classification.
 //! - [`native`]: the seed service compiled in (`--native-seed`), for
 //!   benchmarks only.
-//! - [`server`]: connections, streams, request bodies, error responses.
+//! - [`server`]: the listener: accept (TLS first with [`tls`]), the
+//!   connection cap, graceful shutdown.
+//! - `connection`: one HTTP/2 connection: `h2` settings, handshake
+//!   deadline, idle timeout, keepalive PINGs, GOAWAY.
+//! - `request`: one request stream: body, handler, error responses.
+//! - [`tls`]: certificate and key loading, ALPN.
 //! - [`caller`]: the host side of the `caller` interface, with every check `h2`
 //!   does not do (origin, parent stream state, client stream limit).
 //! - [`validate`]: header, status, method and path checks.
 //! - [`body`]: sending bodies under flow control.
-//! - [`conn`]: per-connection state shared with requests.
+//! - [`conn`]: per-connection state shared with requests; [`diary`], the
+//!   paths a connection's client already has (not pushed again).
+//! - [`hints`]: `103 Early Hints` for promises when the client disables push.
 //! - [`coalesce`]: buffered writes below the tap, flushed once per turn of
 //!   the scheduler, so a request's frames share a `writev`.
 //! - [`sniff`]: a byte tap below `h2`: names client resets, orders promises
@@ -35,14 +42,19 @@ pub mod caller;
 pub mod coalesce;
 pub mod config;
 pub mod conn;
+mod connection;
+pub mod diary;
 mod generated;
 pub mod handler;
+pub mod hints;
 pub mod native;
+mod request;
 pub mod runtime;
 pub mod server;
 pub mod sniff;
 pub mod state;
 pub mod stdio;
+pub mod tls;
 pub mod validate;
 
 pub use config::Limits;
@@ -50,4 +62,4 @@ pub use generated::WitRequest;
 pub use handler::Handler;
 pub use native::NativeSeed;
 pub use runtime::{LoadError, Runtime};
-pub use server::serve;
+pub use server::{ServeOptions, Stopped, serve};

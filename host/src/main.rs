@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::Parser;
 use std::sync::Arc;
 
-use push_host::{Handler, Limits, NativeSeed, Runtime};
+use push_host::{Limits, NativeSeed, Runtime, ServeOptions};
+use tokio_util::sync::CancellationToken;
 
 /// mimalloc instead of glibc's malloc: the request path allocates many small,
 /// short-lived objects (h2 frames, headers, wasmtime store parts), and glibc
@@ -29,9 +30,16 @@ struct Args {
     /// what the sandbox costs.
     #[arg(long)]
     native_seed: bool,
-    /// Address to listen on (h2c, prior knowledge); port 0 picks a free port.
+    /// Address to listen on (h2c with prior knowledge, or TLS with
+    /// `--tls-cert`/`--tls-key`); port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:7090")]
     listen: SocketAddr,
+    /// Serve TLS with this certificate chain (PEM, leaf first); ALPN `h2`.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Deadline per request, in milliseconds (504 past it); 0 turns the
     /// deadline and epoch interruption off (trusted guests, benchmarks).
     #[arg(long, default_value_t = 10_000)]
@@ -57,6 +65,39 @@ struct Args {
     /// Connections open at once.
     #[arg(long, default_value_t = 1_024)]
     max_connections: usize,
+    /// Seconds from TCP accept to the end of the TLS handshake and the
+    /// client's HTTP/2 preface; past it the socket is closed.
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    handshake_timeout_s: f64,
+    /// Seconds a connection may sit with no open stream before GOAWAY and
+    /// close; 0 keeps idle connections.
+    #[arg(long, default_value_t = 60.0, value_parser = seconds)]
+    idle_timeout_s: f64,
+    /// Seconds between keepalive PINGs; a connection that has not answered
+    /// one by the next is closed. 0 disables them.
+    #[arg(long, default_value_t = 30.0, value_parser = seconds)]
+    keepalive_s: f64,
+    /// Paths remembered per connection (pushed, or requested by the
+    /// client) that are not pushed again (`promise` returns `refused`);
+    /// 0 turns the push diary off.
+    #[arg(long, default_value_t = 256)]
+    push_diary: usize,
+    /// When a client disables push, announce the paths a handler promises
+    /// in a `103 Early Hints` response and as `link` headers.
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    early_hints: String,
+    /// On SIGTERM or SIGINT, seconds to let requests in flight (and their
+    /// pushes) finish before closing what is left.
+    #[arg(long, default_value_t = 30.0, value_parser = seconds)]
+    shutdown_timeout_s: f64,
+}
+
+/// Parses a non-negative, finite number of seconds.
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds (0 or more)")),
+    }
 }
 
 impl Args {
@@ -72,6 +113,11 @@ impl Args {
             queue_timeout: Duration::from_millis(self.queue_timeout_ms),
             max_streams_per_connection: self.max_streams,
             max_connections: self.max_connections.max(1),
+            handshake_timeout: Duration::from_secs_f64(self.handshake_timeout_s),
+            idle_timeout: Duration::from_secs_f64(self.idle_timeout_s),
+            keepalive: Duration::from_secs_f64(self.keepalive_s),
+            push_diary: self.push_diary,
+            early_hints: self.early_hints == "on",
             ..Limits::default()
         })
     }
@@ -104,6 +150,10 @@ async fn run() -> anyhow::Result<()> {
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let limits = args.limits()?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(push_host::tls::load(cert, key)?),
+        _ => None,
+    };
     let loaded = match &args.module {
         Some(module) => Loaded::Wasm(Runtime::load(module, limits).await?),
         None => {
@@ -115,11 +165,36 @@ async fn run() -> anyhow::Result<()> {
     };
     let listener = listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr().context("listening address")?;
-    eprintln!("Serving HTTP/2 on http://{addr}/");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!("Serving HTTP/2 on {scheme}://{addr}/");
+    let options = ServeOptions {
+        tls,
+        shutdown: shutdown_on_signal()?,
+        shutdown_timeout: Duration::from_secs_f64(args.shutdown_timeout_s),
+    };
     match loaded {
-        Loaded::Wasm(runtime) => serve_until_interrupted(listener, runtime).await,
-        Loaded::Native(native) => serve_until_interrupted(listener, native).await,
-    }
+        Loaded::Wasm(runtime) => push_host::serve(listener, runtime, options).await,
+        Loaded::Native(native) => push_host::serve(listener, native, options).await,
+    };
+    Ok(())
+}
+
+/// A token cancelled by the first SIGTERM or SIGINT.
+fn shutdown_on_signal() -> anyhow::Result<CancellationToken> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let token = CancellationToken::new();
+    let mut term = signal(SignalKind::terminate()).context("install the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("install the SIGINT handler")?;
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!("{name} received: shutting down");
+        cancel.cancel();
+    });
+    Ok(token)
 }
 
 /// Pending connections the kernel queues until they are accepted. std and
@@ -143,12 +218,4 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener
 enum Loaded {
     Wasm(Arc<Runtime>),
     Native(Arc<NativeSeed>),
-}
-
-async fn serve_until_interrupted<H: Handler>(listener: tokio::net::TcpListener, handler: Arc<H>) -> anyhow::Result<()> {
-    tokio::select! {
-        served = push_host::serve(listener, handler) => served.context("server failed")?,
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
-    }
-    Ok(())
 }

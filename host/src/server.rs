@@ -1,210 +1,119 @@
-//! The HTTP/2 side: accept connections (h2c, prior knowledge), read each
-//! request, run its handler on its own task, and answer failures with a
-//! status and a log line that names the cause.
+//! The listening side: accept TCP connections (TLS first with `--tls-*`),
+//! hand each to `crate::connection`, and shut down gracefully: stop
+//! accepting, GOAWAY everywhere, wait for what is in flight.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
-use bytes::Bytes;
-use h2::RecvStream;
-use h2::server::SendResponse;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::caller::CallerState;
-use crate::coalesce::Coalesced;
-use crate::conn::ConnShared;
-use crate::generated::WitRequest;
-use crate::handler::{Failure, Handler};
-use crate::sniff::Tapped;
-use crate::validate;
+use crate::connection::{Context, secs, serve_connection};
+use crate::handler::Handler;
 
-/// Serves HTTP/2 connections from `listener` until the process ends.
-pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>) -> std::io::Result<()> {
+/// How [`serve`] runs besides the handler's limits.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// Serve TLS (ALPN `h2`) with this configuration instead of h2c.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Cancel to shut down: stop accepting, GOAWAY to every connection,
+    /// and return once their requests and pushes have finished.
+    pub shutdown: CancellationToken,
+    /// Longest a shutdown waits for requests in flight.
+    pub shutdown_timeout: Duration,
+}
+
+/// How a shutdown ended.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Stopped {
+    /// Requests still running when the shutdown timeout passed (0 when
+    /// every one finished).
+    pub cut: usize,
+}
+
+/// Serves connections from `listener` until `options.shutdown` is
+/// cancelled, then drains them (see [`ServeOptions`]).
+pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: ServeOptions) -> Stopped {
     let connections = Arc::new(Semaphore::new(runtime.limits().max_connections));
+    let tracker = TaskTracker::new();
+    let cx = Context {
+        shutdown: options.shutdown.clone(),
+        inflight: Arc::new(AtomicUsize::new(0)),
+    };
+    let tls = options.tls.clone().map(TlsAcceptor::from);
     let next_id = AtomicU64::new(1);
     loop {
-        let permit = match connections.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                tracing::debug!(
-                    "connection cap of {} reached: not accepting until one closes",
-                    runtime.limits().max_connections
-                );
-                connections.clone().acquire_owned().await.expect("never closed")
-            }
+        let permit = tokio::select! {
+            permit = acquire(&connections, runtime.limits().max_connections) => permit,
+            _ = options.shutdown.cancelled() => break,
         };
-        let (socket, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
+        let (socket, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = options.shutdown.cancelled() => break,
         };
+        let _ = socket.set_nodelay(true);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let runtime = runtime.clone();
-        tokio::spawn(async move {
-            connection(runtime, socket, peer, id).await;
+        let (tls, cx) = (tls.clone(), cx.clone());
+        tracker.spawn(async move {
+            let timeout = runtime.limits().handshake_timeout;
+            let deadline = Instant::now() + timeout;
+            match tls {
+                None => serve_connection(runtime, socket, peer, id, deadline, cx).await,
+                Some(tls) => match tokio::time::timeout_at(deadline, tls.accept(socket)).await {
+                    Ok(Ok(stream)) => serve_connection(runtime, stream, peer, id, deadline, cx).await,
+                    Ok(Err(e)) => tracing::info!("conn={id} from {peer}: TLS handshake failed: {e}"),
+                    Err(_) => tracing::info!(
+                        "conn={id} from {peer}: no TLS handshake within the handshake timeout of {}; closed",
+                        secs(timeout)
+                    ),
+                },
+            }
             drop(permit);
         });
     }
-}
-
-async fn connection<H: Handler>(runtime: Arc<H>, socket: TcpStream, peer: SocketAddr, id: u64) {
-    let _ = socket.set_nodelay(true);
-    let shared = ConnShared::new(id, peer);
-    let limits = runtime.limits();
-    let mut conn = match h2::server::Builder::new()
-        .max_concurrent_streams(limits.max_streams_per_connection)
-        .max_header_list_size(limits.max_header_list_size)
-        .handshake::<_, Bytes>(Tapped::new(Coalesced::new(socket), shared.clone()))
+    drop(listener);
+    tracker.close();
+    let open = tracker.len();
+    tracing::info!(
+        "shutting down: no longer accepting; GOAWAY sent to {open} connection(s), {} request(s) in flight",
+        cx.inflight.load(Ordering::Acquire)
+    );
+    if tokio::time::timeout(options.shutdown_timeout, tracker.wait())
         .await
+        .is_ok()
     {
-        Ok(conn) => conn,
-        Err(e) => {
-            tracing::info!("conn={id} from {peer}: HTTP/2 handshake failed: {e}");
-            return;
-        }
-    };
-    tracing::debug!("conn={id}: HTTP/2 connection from {peer}");
-    while let Some(next) = conn.accept().await {
-        match next {
-            Ok((request, respond)) => {
-                shared.set_max_send_streams(conn.max_concurrent_send_streams());
-                tokio::spawn(handle_stream(runtime.clone(), shared.clone(), request, respond));
-            }
-            Err(e) => {
-                tracing::info!("conn={id} from {peer}: connection error: {e}");
-                break;
-            }
-        }
+        tracing::info!("shutdown complete: every request finished");
+        return Stopped { cut: 0 };
     }
-    tracing::debug!("conn={id}: closed");
+    let cut = cx.inflight.load(Ordering::Acquire);
+    tracing::warn!(
+        "shutdown timeout of {} passed: closing {} connection(s); {cut} request(s) cut",
+        secs(options.shutdown_timeout),
+        tracker.len()
+    );
+    Stopped { cut }
 }
 
-async fn handle_stream<H: Handler>(
-    runtime: Arc<H>,
-    conn: Arc<ConnShared>,
-    request: http::Request<RecvStream>,
-    respond: SendResponse<Bytes>,
-) {
-    let started = Instant::now();
-    let (parts, body) = request.into_parts();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-    let tag: Arc<str> = format!(
-        "conn={} stream={} {} {path}",
-        conn.id,
-        respond.stream_id().as_u32(),
-        parts.method
-    )
-    .into();
-    let limits = runtime.limits();
-    let body = match read_body(body, &parts.headers, limits.max_body_bytes).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            let msg = format!("request body exceeds {} bytes", limits.max_body_bytes);
-            tracing::warn!("{tag}: {msg}: 413, handler not run");
-            send_error(respond, 413, &msg, None);
-            return;
+/// A connection slot, waiting (and saying so once) while all are taken.
+async fn acquire(connections: &Arc<Semaphore>, max: usize) -> tokio::sync::OwnedSemaphorePermit {
+    match connections.clone().try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => {
+            tracing::debug!("connection cap of {max} reached: not accepting until one closes");
+            connections.clone().acquire_owned().await.expect("never closed")
         }
-        Err(BodyError::Stream(e)) => {
-            tracing::info!("{tag}: request body not received: {e}");
-            return;
-        }
-    };
-    let request = WitRequest {
-        method: parts.method.to_string(),
-        scheme: parts.uri.scheme_str().unwrap_or("http").to_string(),
-        authority: validate::authority_of(&parts).unwrap_or_default(),
-        path,
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
-            .collect(),
-        body,
-    };
-    let caller = CallerState::new(respond, &parts, conn, limits.max_pushes, tag.clone());
-    let (unanswered, failure) = runtime.run(request, caller, tag.clone()).await;
-    let ms = started.elapsed().as_millis();
-    let (status, public, detail, retry) = match failure {
-        None if unanswered.is_none() => {
-            tracing::info!("{tag}: handled in {ms} ms");
-            return;
-        }
-        None => (
-            500,
-            "handler returned without a response".to_string(),
-            String::new(),
-            None,
-        ),
-        Some(Failure::TimedOut(limit)) => (
-            504,
-            format!("handler timed out after {} ms", limit.as_millis()),
-            String::new(),
-            None,
-        ),
-        Some(Failure::Trapped { kind, detail }) => (500, format!("guest trapped: {kind}"), format!(": {detail}"), None),
-        Some(Failure::Busy) => (
-            503,
-            format!(
-                "no instance free within {} ms ({} running)",
-                limits.queue_timeout.as_millis(),
-                limits.max_concurrent
-            ),
-            String::new(),
-            Some("1"),
-        ),
-    };
-    match unanswered {
-        Some(respond) => {
-            tracing::warn!("{tag}: {status}: {public} (after {ms} ms){detail}");
-            send_error(respond, status, &public, retry);
-        }
-        None => tracing::warn!("{tag}: {public} after the response was sent (after {ms} ms){detail}"),
-    }
-}
-
-enum BodyError {
-    TooLarge,
-    Stream(h2::Error),
-}
-
-/// Reads the whole request body, releasing flow-control capacity as it goes.
-async fn read_body(mut body: RecvStream, headers: &http::HeaderMap, max: usize) -> Result<Vec<u8>, BodyError> {
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
-        return Err(BodyError::TooLarge);
-    }
-    let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    while let Some(chunk) = body.data().await {
-        let chunk = chunk.map_err(BodyError::Stream)?;
-        let _ = body.flow_control().release_capacity(chunk.len());
-        if buf.len() + chunk.len() > max {
-            return Err(BodyError::TooLarge);
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
-}
-
-/// Sends a short plain-text error response.
-fn send_error(mut respond: SendResponse<Bytes>, status: u16, msg: &str, retry_after: Option<&str>) {
-    let body = Bytes::from(format!("{msg}\n"));
-    let mut response = http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(http::header::CONTENT_LENGTH, body.len());
-    if let Some(secs) = retry_after {
-        response = response.header(http::header::RETRY_AFTER, secs);
-    }
-    let response = response.body(()).expect("static error response");
-    if let Ok(mut stream) = respond.send_response(response, false) {
-        let _ = stream.send_data(body, true);
     }
 }

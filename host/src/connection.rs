@@ -1,0 +1,143 @@
+//! One HTTP/2 connection: the `h2` settings, the handshake deadline, the
+//! accept loop that starts a task per request, and the connection's end:
+//! GOAWAY when idle or shutting down, close when a PING goes unanswered.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::coalesce::Coalesced;
+use crate::config::h2_settings;
+use crate::conn::ConnShared;
+use crate::handler::Handler;
+use crate::request::handle_stream;
+use crate::sniff::Tapped;
+
+/// What a connection shares with the server that accepted it.
+#[derive(Clone, Debug)]
+pub(crate) struct Context {
+    /// Cancelled when the server shuts down: the connection sends GOAWAY
+    /// and ends once its streams have.
+    pub shutdown: CancellationToken,
+    /// Requests running on every connection.
+    pub inflight: Arc<AtomicUsize>,
+}
+
+/// Serves HTTP/2 on `io` (TCP, or TLS already accepted) until the client
+/// leaves, the connection idles out, or the server shuts down. The client's
+/// preface must arrive before `handshake_deadline`.
+pub(crate) async fn serve_connection<H, IO>(
+    runtime: Arc<H>,
+    io: IO,
+    peer: SocketAddr,
+    id: u64,
+    handshake_deadline: Instant,
+    cx: Context,
+) where
+    H: Handler,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let limits = runtime.limits().clone();
+    let shared = ConnShared::new(id, peer, limits.push_diary);
+    let handshake = h2::server::Builder::new()
+        .max_concurrent_streams(limits.max_streams_per_connection)
+        .max_header_list_size(limits.max_header_list_size)
+        .initial_window_size(h2_settings::INITIAL_WINDOW_SIZE)
+        .initial_connection_window_size(h2_settings::INITIAL_CONNECTION_WINDOW_SIZE)
+        .max_send_buffer_size(h2_settings::MAX_SEND_BUFFER_SIZE)
+        .max_pending_accept_reset_streams(h2_settings::MAX_PENDING_ACCEPT_RESET_STREAMS)
+        .max_local_error_reset_streams(Some(h2_settings::MAX_LOCAL_ERROR_RESET_STREAMS))
+        .handshake::<_, Bytes>(Tapped::new(Coalesced::new(io), shared.clone()));
+    let mut conn = match tokio::time::timeout_at(handshake_deadline, handshake).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            tracing::info!("conn={id} from {peer}: HTTP/2 handshake failed: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::info!(
+                "conn={id} from {peer}: no HTTP/2 preface within the handshake timeout of {}; closed",
+                secs(limits.handshake_timeout)
+            );
+            return;
+        }
+    };
+    tracing::debug!("conn={id}: HTTP/2 connection from {peer}");
+    let unanswered_ping = CancellationToken::new();
+    let keepalive = (!limits.keepalive.is_zero())
+        .then(|| conn.ping_pong())
+        .flatten()
+        .map(|pings| tokio::spawn(keep_alive(pings, limits.keepalive, unanswered_ping.clone())));
+    let idle = limits.idle_timeout;
+    let mut idle_check = Instant::now() + idle;
+    let mut going_away = false;
+    loop {
+        tokio::select! {
+            next = conn.accept() => match next {
+                Some(Ok((request, respond))) => {
+                    shared.set_max_send_streams(conn.max_concurrent_send_streams());
+                    tokio::spawn(handle_stream(runtime.clone(), shared.clone(), cx.inflight.clone(), request, respond));
+                }
+                Some(Err(e)) => {
+                    tracing::info!("conn={id} from {peer}: connection error: {e}");
+                    break;
+                }
+                None => break,
+            },
+            _ = cx.shutdown.cancelled(), if !going_away => {
+                tracing::debug!("conn={id}: server shutting down: GOAWAY");
+                conn.graceful_shutdown();
+                going_away = true;
+            }
+            _ = tokio::time::sleep_until(idle_check), if !idle.is_zero() && !going_away => {
+                match shared.idle_since().filter(|_| !conn.has_streams()) {
+                    Some(since) if since.elapsed() >= idle => {
+                        tracing::info!("conn={id} from {peer}: idle for {}: GOAWAY", secs(idle));
+                        conn.graceful_shutdown();
+                        going_away = true;
+                    }
+                    Some(since) => idle_check = Instant::from_std(since) + idle,
+                    None => idle_check = Instant::now() + idle,
+                }
+            }
+            _ = unanswered_ping.cancelled() => {
+                tracing::warn!(
+                    "conn={id} from {peer}: no PONG within {} of a keepalive PING; closing",
+                    secs(limits.keepalive)
+                );
+                break;
+            }
+        }
+    }
+    if let Some(task) = keepalive {
+        task.abort();
+    }
+    tracing::debug!("conn={id}: closed");
+}
+
+/// Sends a PING every `every`; cancels `dead` when one is not answered
+/// before the next is due. Ends quietly when the connection does.
+async fn keep_alive(mut pings: h2::PingPong, every: Duration, dead: CancellationToken) {
+    loop {
+        tokio::time::sleep(every).await;
+        match tokio::time::timeout(every, pings.ping(h2::Ping::opaque())).await {
+            Ok(Ok(_pong)) => {}
+            Ok(Err(_)) => return,
+            Err(_) => {
+                dead.cancel();
+                return;
+            }
+        }
+    }
+}
+
+/// A duration as the flags spell it: seconds.
+pub(crate) fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}

@@ -1,0 +1,163 @@
+//! One request stream: read the request, run its handler, and answer a
+//! failure with a status and a log line that names the cause.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use bytes::Bytes;
+use h2::RecvStream;
+use h2::server::SendResponse;
+
+use crate::caller::CallerState;
+use crate::conn::ConnShared;
+use crate::generated::WitRequest;
+use crate::handler::{Failure, Handler};
+use crate::validate;
+
+/// A request counted in the server's in-flight total until dropped (what a
+/// shutdown past its timeout reports as cut).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(count: Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        InFlight(count)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub(crate) async fn handle_stream<H: Handler>(
+    runtime: Arc<H>,
+    conn: Arc<ConnShared>,
+    inflight: Arc<AtomicUsize>,
+    request: http::Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+) {
+    let started = Instant::now();
+    let _active = conn.request_started();
+    let _inflight = InFlight::new(inflight);
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    let tag: Arc<str> = format!(
+        "conn={} stream={} {} {path}",
+        conn.id,
+        respond.stream_id().as_u32(),
+        parts.method
+    )
+    .into();
+    let limits = runtime.limits();
+    let body = match read_body(body, &parts.headers, limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            let msg = format!("request body exceeds {} bytes", limits.max_body_bytes);
+            tracing::warn!("{tag}: {msg}: 413, handler not run");
+            send_error(respond, 413, &msg, None);
+            return;
+        }
+        Err(BodyError::Stream(e)) => {
+            tracing::info!("{tag}: request body not received: {e}");
+            return;
+        }
+    };
+    let request = WitRequest {
+        method: parts.method.to_string(),
+        scheme: parts.uri.scheme_str().unwrap_or("http").to_string(),
+        authority: validate::authority_of(&parts).unwrap_or_default(),
+        path,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
+            .collect(),
+        body,
+    };
+    if matches!(parts.method, http::Method::GET | http::Method::HEAD) {
+        conn.diary_insert(&request.authority, &request.path);
+    }
+    let caller = CallerState::new(respond, &parts, conn, limits, tag.clone());
+    let (unanswered, failure) = runtime.run(request, caller, tag.clone()).await;
+    let ms = started.elapsed().as_millis();
+    let (status, public, detail, retry) = match failure {
+        None if unanswered.is_none() => {
+            tracing::info!("{tag}: handled in {ms} ms");
+            return;
+        }
+        None => (
+            500,
+            "handler returned without a response".to_string(),
+            String::new(),
+            None,
+        ),
+        Some(Failure::TimedOut(limit)) => (
+            504,
+            format!("handler timed out after {} ms", limit.as_millis()),
+            String::new(),
+            None,
+        ),
+        Some(Failure::Trapped { kind, detail }) => (500, format!("guest trapped: {kind}"), format!(": {detail}"), None),
+        Some(Failure::Busy) => (
+            503,
+            format!(
+                "no instance free within {} ms ({} running)",
+                limits.queue_timeout.as_millis(),
+                limits.max_concurrent
+            ),
+            String::new(),
+            Some("1"),
+        ),
+    };
+    match unanswered {
+        Some(respond) => {
+            tracing::warn!("{tag}: {status}: {public} (after {ms} ms){detail}");
+            send_error(respond, status, &public, retry);
+        }
+        None => tracing::warn!("{tag}: {public} after the response was sent (after {ms} ms){detail}"),
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Stream(h2::Error),
+}
+
+/// Reads the whole request body, releasing flow-control capacity as it goes.
+async fn read_body(mut body: RecvStream, headers: &http::HeaderMap, max: usize) -> Result<Vec<u8>, BodyError> {
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.map_err(BodyError::Stream)?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        if buf.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Sends a short plain-text error response.
+fn send_error(mut respond: SendResponse<Bytes>, status: u16, msg: &str, retry_after: Option<&str>) {
+    let body = Bytes::from(format!("{msg}\n"));
+    let mut response = http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(http::header::CONTENT_LENGTH, body.len());
+    if let Some(secs) = retry_after {
+        response = response.header(http::header::RETRY_AFTER, secs);
+    }
+    let response = response.body(()).expect("static error response");
+    if let Ok(mut stream) = respond.send_response(response, false) {
+        let _ = stream.send_data(body, true);
+    }
+}
