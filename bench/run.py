@@ -82,13 +82,19 @@ def seed_files(directory):
     (directory / "hello").write_text("hello")
 
 
+# push-bench requests the same page again and again on each connection; with
+# the push diary on (the default) only the first request would get pushes.
+# nghttpd and Node push every time, so push-host runs with the diary off.
+PUSH_HOST_BENCH_FLAGS = ["--push-diary", "0"]
+
+
 def servers(tmp):
     """name -> (argv builder, kind) for the push configurations."""
     wasm = str(GUESTS / "http2_service.wasm")
     host = str(RELEASE / "push-host")
     return {
-        "push-host wasm": lambda port: [host, "--module", wasm, "--listen", f"127.0.0.1:{port}"],
-        "push-host native": lambda port: [host, "--native-seed", "--listen", f"127.0.0.1:{port}"],
+        "push-host wasm": lambda port: [host, "--module", wasm, "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
+        "push-host native": lambda port: [host, "--native-seed", "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
         "nghttpd": lambda port: [
             "nghttpd", "--no-tls", "-d", str(tmp), "-p/http2Service=/resource1,/resource2,/resource3", str(port),
         ],

@@ -77,6 +77,9 @@ pub(crate) async fn serve_connection<H, IO>(
     let idle = limits.idle_timeout;
     let mut idle_check = Instant::now() + idle;
     let mut going_away = false;
+    // After an idle GOAWAY, h2 waits for the PONG of its PING before closing;
+    // a client that never answers is closed this long after.
+    let mut idle_close: Option<Instant> = None;
     loop {
         tokio::select! {
             next = conn.accept() => match next {
@@ -101,10 +104,18 @@ pub(crate) async fn serve_connection<H, IO>(
                         tracing::info!("conn={id} from {peer}: idle for {}: GOAWAY", secs(idle));
                         conn.graceful_shutdown();
                         going_away = true;
+                        idle_close = Some(Instant::now() + idle);
                     }
                     Some(since) => idle_check = Instant::from_std(since) + idle,
                     None => idle_check = Instant::now() + idle,
                 }
+            }
+            _ = sleep_until_some(idle_close) => {
+                tracing::info!(
+                    "conn={id} from {peer}: still open {} after its idle GOAWAY; closing",
+                    secs(idle)
+                );
+                break;
             }
             _ = unanswered_ping.cancelled() => {
                 tracing::warn!(
@@ -119,6 +130,14 @@ pub(crate) async fn serve_connection<H, IO>(
         task.abort();
     }
     tracing::debug!("conn={id}: closed");
+}
+
+/// Sleeps until `deadline`, or forever if there is none.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Sends a PING every `every`; cancels `dead` when one is not answered

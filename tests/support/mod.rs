@@ -62,6 +62,8 @@ pub struct Host {
     child: Child,
     /// The address it printed.
     pub addr: SocketAddr,
+    /// `http` or `https`, from the Serving line.
+    pub scheme: String,
     log: Arc<(Mutex<String>, Condvar)>,
 }
 
@@ -113,23 +115,23 @@ impl Host {
         let mut host = Host {
             child,
             addr: "0.0.0.0:0".parse().unwrap(),
+            scheme: String::new(),
             log,
         };
         let line = host
-            .wait_for_log("Serving HTTP/2 on http://", Duration::from_secs(60))
+            .wait_for_log("Serving HTTP/2 on ", Duration::from_secs(60))
             .unwrap_or_else(|| panic!("push-host did not start; log:\n{}", host.log()));
-        let addr = line
-            .split("Serving HTTP/2 on http://")
-            .nth(1)
-            .unwrap()
-            .trim_end_matches('/');
+        let url = line.split("Serving HTTP/2 on ").nth(1).unwrap();
+        let (scheme, addr) = url.split_once("://").expect("a URL in the Serving line");
+        host.scheme = scheme.to_string();
+        let addr = addr.trim_end_matches('/');
         host.addr = addr.parse().expect("address in the Serving line");
         host
     }
 
-    /// `http://ADDR` with no trailing slash.
+    /// `http://ADDR` (or `https://`) with no trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Everything the host has logged so far.
@@ -205,6 +207,30 @@ impl Host {
     /// Process id, for RSS checks.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, ...) to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, or `None`
+    /// if it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 

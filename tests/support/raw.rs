@@ -18,6 +18,8 @@ pub const SETTINGS: u8 = 0x4;
 pub const PUSH_PROMISE: u8 = 0x5;
 /// GOAWAY frame type.
 pub const GOAWAY: u8 = 0x7;
+/// PING frame type.
+pub const PING: u8 = 0x6;
 /// END_STREAM flag.
 pub const END_STREAM: u8 = 0x1;
 /// ACK flag (SETTINGS).

@@ -1,0 +1,280 @@
+//! A connection's life beyond single requests: the push diary, 103 Early
+//! Hints when the client disables push, the handshake and idle timeouts,
+//! keepalive PINGs, and graceful shutdown on SIGTERM/SIGINT.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::h2c;
+use support::raw::{ACK, GOAWAY, PING, RawClient};
+use support::{Host, guest, run_bounded};
+use tokio::io::AsyncReadExt;
+
+fn seed() -> std::path::PathBuf {
+    guest("http2_service")
+}
+
+fn promised(ex: &h2c::Exchange) -> Vec<String> {
+    ex.promises.iter().map(|p| p.path.clone()).collect()
+}
+
+fn tool(program: &str, args: &[&str]) -> String {
+    let out = run_bounded(Command::new(program).args(args), Duration::from_secs(30));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
+    text
+}
+
+// ---- push diary ----
+
+#[tokio::test]
+async fn the_diary_stops_a_second_push_of_the_same_paths_on_one_connection() {
+    let host = Host::start(&seed(), &[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let first = h2c::get(&mut send, host.addr, "/http2Service").await;
+    assert_eq!(promised(&first), ["/resource1", "/resource2", "/resource3"]);
+    assert_eq!(first.pushes.len(), 3);
+    let second = h2c::get(&mut send, host.addr, "/http2Service").await;
+    assert_eq!(second.response.status, 200);
+    assert!(promised(&second).is_empty(), "pushed again: {:?}", promised(&second));
+    host.expect_log_async("promise /resource3 refused: already pushed or requested on this connection")
+        .await;
+    // The diary is per connection: a new one gets the pushes again.
+    let mut other = h2c::connect(host.addr, true).await;
+    let third = h2c::get(&mut other, host.addr, "/http2Service").await;
+    assert_eq!(promised(&third).len(), 3);
+}
+
+#[tokio::test]
+async fn a_path_the_client_requested_is_not_pushed_to_it() {
+    let host = Host::start(&seed(), &[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    // The seed answers every path, and promises /resource1..3 each time.
+    let ex = h2c::get(&mut send, host.addr, "/resource2").await;
+    assert_eq!(promised(&ex), ["/resource1", "/resource3"]);
+}
+
+#[tokio::test]
+async fn push_diary_0_pushes_every_time() {
+    let host = Host::start(&seed(), &["--push-diary", "0"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    for _ in 0..2 {
+        let ex = h2c::get(&mut send, host.addr, "/http2Service").await;
+        assert_eq!(promised(&ex).len(), 3);
+    }
+}
+
+// ---- 103 Early Hints ----
+
+/// The `:status` and `link` lines nghttp printed for the main stream (the
+/// one odd-numbered stream it opens a request on).
+fn status_and_links(verbose: &str) -> Vec<String> {
+    verbose
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split("recv (stream_id=").nth(1)?;
+            let (id, field) = rest.split_once(") ")?;
+            let odd = id.parse::<u32>().ok()? % 2 == 1;
+            (odd && (field.starts_with(":status:") || field.starts_with("link: "))).then(|| field.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn nghttp_without_push_gets_a_103_with_every_promised_path() {
+    let host = Host::start(&seed(), &[]);
+    let out = tool("nghttp", &["-nv", "--no-push", &format!("{}/http2Service", host.url())]);
+    let links = [
+        "link: </resource1>; rel=preload",
+        "link: </resource2>; rel=preload",
+        "link: </resource3>; rel=preload",
+    ];
+    let mut expected = vec![":status: 103".to_string()];
+    expected.extend(links.iter().map(|s| s.to_string()));
+    expected.push(":status: 200".into());
+    expected.extend(links.iter().map(|s| s.to_string()));
+    assert_eq!(status_and_links(&out), expected, "{out}");
+    assert!(!out.contains("PUSH_PROMISE"), "{out}");
+    host.expect_log("103 Early Hints sent: /resource1, /resource2, /resource3");
+    // The guest is still told that push is off.
+    host.expect_log("Error occurred while sending the promise1: push-disabled");
+}
+
+#[test]
+fn curl_sees_the_103_too() {
+    let host = Host::start(&seed(), &[]);
+    let out = tool(
+        "curl",
+        &["-sv", "--http2-prior-knowledge", &format!("{}/http2Service", host.url())],
+    );
+    let hint = out.find("< HTTP/2 103").unwrap_or_else(|| panic!("no 103:\n{out}"));
+    let ok = out.find("< HTTP/2 200").unwrap_or_else(|| panic!("no 200:\n{out}"));
+    assert!(hint < ok, "{out}");
+    assert_eq!(out.matches("< link: </resource2>; rel=preload").count(), 2, "{out}");
+    assert!(out.contains(r#"{"response":{"name":"main resource"}}"#), "{out}");
+}
+
+#[test]
+fn early_hints_off_sends_no_103_and_no_links() {
+    let host = Host::start(&seed(), &["--early-hints", "off"]);
+    let out = tool("nghttp", &["-nv", "--no-push", &format!("{}/http2Service", host.url())]);
+    assert_eq!(status_and_links(&out), [":status: 200"], "{out}");
+}
+
+#[test]
+fn a_client_that_accepts_pushes_gets_pushes_not_hints() {
+    let host = Host::start(&seed(), &[]);
+    let out = tool("nghttp", &["-nv", &format!("{}/http2Service", host.url())]);
+    assert_eq!(status_and_links(&out), [":status: 200"], "{out}");
+    assert_eq!(out.matches("recv PUSH_PROMISE").count(), 3, "{out}");
+}
+
+// ---- timeouts and keepalive ----
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_is_closed_after_the_handshake_timeout() {
+    let host = Host::start(&guest("test_guests"), &["--handshake-timeout-s", "0.4"]);
+    let mut socket = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0; 4096];
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buf))
+            .await
+            .expect("closed within 10 s");
+        if matches!(read, Ok(0) | Err(_)) {
+            break;
+        }
+    }
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(350), "closed after {waited:?}");
+    host.expect_log_async("no HTTP/2 preface within the handshake timeout of 0.4 s; closed")
+        .await;
+    // The server still serves.
+    let mut send = h2c::connect(host.addr, true).await;
+    h2c::assert_hello(&mut send, host.addr).await;
+}
+
+/// Reads frames until the server closes, answering PINGs if `pong`;
+/// panics after `limit`.
+async fn frames_until_closed(client: &mut RawClient, limit: Duration, pong: bool) -> Vec<support::raw::Frame> {
+    let mut frames = Vec::new();
+    tokio::time::timeout(limit, async {
+        while let Some(f) = client.read_frame().await {
+            if pong && f.kind == PING && f.flags & ACK == 0 {
+                client.write_frame(PING, ACK, 0, &f.payload).await;
+            }
+            frames.push(f);
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("still open after {limit:?}; frames: {frames:?}"));
+    frames
+}
+
+#[tokio::test]
+async fn an_idle_connection_gets_goaway_then_is_closed() {
+    let host = Host::start(&guest("test_guests"), &["--idle-timeout-s", "0.5"]);
+    let mut client = RawClient::connect(host.addr, &[]).await;
+    // A request that outlasts the idle timeout does not count as idle.
+    client.get(1, "/sleep?ms=900").await;
+    let started = Instant::now();
+    let reply = client.read_until_end(1).await;
+    assert!(
+        reply.iter().all(|f| f.kind != GOAWAY),
+        "GOAWAY during a request: {reply:?}"
+    );
+    let rest = frames_until_closed(&mut client, Duration::from_secs(10), true).await;
+    // h2 first announces GOAWAY with the highest id, PINGs, and on the PONG
+    // sends the final one.
+    let goaway = rest
+        .iter()
+        .rfind(|f| f.kind == GOAWAY)
+        .unwrap_or_else(|| panic!("no GOAWAY: {rest:?}"));
+    assert_eq!(&goaway.payload[4..8], &[0, 0, 0, 0], "NO_ERROR");
+    assert_eq!(&goaway.payload[..4], &1u32.to_be_bytes(), "last stream id 1");
+    assert!(started.elapsed() >= Duration::from_millis(1300), "{:?}", started.elapsed());
+    host.expect_log_async("idle for 0.5 s: GOAWAY").await;
+}
+
+#[tokio::test]
+async fn an_idle_client_that_ignores_the_goaway_ping_is_closed_anyway() {
+    let host = Host::start(
+        &guest("test_guests"),
+        &["--idle-timeout-s", "0.3", "--keepalive-s", "0"],
+    );
+    let mut client = RawClient::connect(host.addr, &[]).await;
+    let started = Instant::now();
+    let frames = frames_until_closed(&mut client, Duration::from_secs(10), false).await;
+    assert!(frames.iter().any(|f| f.kind == GOAWAY), "{frames:?}");
+    assert!(started.elapsed() >= Duration::from_millis(550), "{:?}", started.elapsed());
+    host.expect_log_async("still open 0.3 s after its idle GOAWAY; closing").await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_closed() {
+    let host = Host::start(&guest("test_guests"), &["--keepalive-s", "0.3", "--idle-timeout-s", "0"]);
+    let mut client = RawClient::connect(host.addr, &[]).await;
+    let frames = frames_until_closed(&mut client, Duration::from_secs(10), false).await;
+    assert!(frames.iter().any(|f| f.kind == PING), "{frames:?}");
+    host.expect_log_async("no PONG within 0.3 s of a keepalive PING; closing").await;
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_stays_connected() {
+    let host = Host::start(&guest("test_guests"), &["--keepalive-s", "0.2", "--idle-timeout-s", "0"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    h2c::assert_hello(&mut send, host.addr).await;
+    assert!(!host.log().contains("no PONG"), "{}", host.log());
+}
+
+// ---- graceful shutdown ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_slow_request_and_its_pushes_finish_then_exits_0() {
+    let mut host = Host::start(&guest("test_guests"), &[]);
+    let addr = host.addr;
+    let mut send = h2c::connect(addr, true).await;
+    let slow = tokio::spawn(async move { h2c::get(&mut send, addr, "/promise-n?n=3&spin_ms=800").await });
+    host.expect_log_async("promise-n: promised 3").await;
+    host.signal("TERM");
+    host.expect_log_async("no longer accepting").await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "a new connection was accepted during shutdown"
+    );
+    let ex = slow.await.unwrap();
+    assert_eq!(ex.response.status, 200);
+    assert_eq!(ex.response.text(), "promised 3");
+    let bodies: Vec<_> = ex
+        .pushes
+        .iter()
+        .map(|(path, r)| (path.clone(), r.as_ref().map(|r| r.text()).unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        bodies,
+        [("/n/0".into(), "n/0".into()), ("/n/1".into(), "n/1".into()), ("/n/2".into(), "n/2".into())]
+    );
+    let status = tokio::task::block_in_place(|| host.wait_exit(Duration::from_secs(10))).expect("exited");
+    assert!(status.success(), "{status:?}");
+    assert!(host.log().contains("shutdown complete: every request finished"), "{}", host.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_shutdown_timeout_what_is_left_is_cut_and_the_exit_is_still_0() {
+    let mut host = Host::start(&guest("test_guests"), &["--shutdown-timeout-s", "0.5"]);
+    let addr = host.addr;
+    let mut send = h2c::connect(addr, true).await;
+    let _slow = tokio::spawn(async move { h2c::try_exchange(&mut send, addr, "/sleep?ms=20000", Default::default()).await });
+    host.expect_log_async("sleep: sleeping 20000 ms").await;
+    host.signal("INT");
+    let status = tokio::task::block_in_place(|| host.wait_exit(Duration::from_secs(10))).expect("exited");
+    assert!(status.success(), "{status:?}");
+    host.expect_log("shutdown timeout of 0.5 s passed: closing 1 connection(s); 1 request(s) cut");
+}
