@@ -111,7 +111,11 @@ fn curl_sees_the_103_too() {
     let host = Host::start(&seed(), &[]);
     let out = tool(
         "curl",
-        &["-sv", "--http2-prior-knowledge", &format!("{}/http2Service", host.url())],
+        &[
+            "-sv",
+            "--http2-prior-knowledge",
+            &format!("{}/http2Service", host.url()),
+        ],
     );
     let hint = out.find("< HTTP/2 103").unwrap_or_else(|| panic!("no 103:\n{out}"));
     let ok = out.find("< HTTP/2 200").unwrap_or_else(|| panic!("no 200:\n{out}"));
@@ -198,7 +202,11 @@ async fn an_idle_connection_gets_goaway_then_is_closed() {
         .unwrap_or_else(|| panic!("no GOAWAY: {rest:?}"));
     assert_eq!(&goaway.payload[4..8], &[0, 0, 0, 0], "NO_ERROR");
     assert_eq!(&goaway.payload[..4], &1u32.to_be_bytes(), "last stream id 1");
-    assert!(started.elapsed() >= Duration::from_millis(1300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1300),
+        "{:?}",
+        started.elapsed()
+    );
     host.expect_log_async("idle for 0.5 s: GOAWAY").await;
 }
 
@@ -212,22 +220,34 @@ async fn an_idle_client_that_ignores_the_goaway_ping_is_closed_anyway() {
     let started = Instant::now();
     let frames = frames_until_closed(&mut client, Duration::from_secs(10), false).await;
     assert!(frames.iter().any(|f| f.kind == GOAWAY), "{frames:?}");
-    assert!(started.elapsed() >= Duration::from_millis(550), "{:?}", started.elapsed());
-    host.expect_log_async("still open 0.3 s after its idle GOAWAY; closing").await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "{:?}",
+        started.elapsed()
+    );
+    host.expect_log_async("still open 0.3 s after its idle GOAWAY; closing")
+        .await;
 }
 
 #[tokio::test]
 async fn a_client_that_never_answers_pings_is_closed() {
-    let host = Host::start(&guest("test_guests"), &["--keepalive-s", "0.3", "--idle-timeout-s", "0"]);
+    let host = Host::start(
+        &guest("test_guests"),
+        &["--keepalive-s", "0.3", "--idle-timeout-s", "0"],
+    );
     let mut client = RawClient::connect(host.addr, &[]).await;
     let frames = frames_until_closed(&mut client, Duration::from_secs(10), false).await;
     assert!(frames.iter().any(|f| f.kind == PING), "{frames:?}");
-    host.expect_log_async("no PONG within 0.3 s of a keepalive PING; closing").await;
+    host.expect_log_async("no PONG within 0.3 s of a keepalive PING; closing")
+        .await;
 }
 
 #[tokio::test]
 async fn a_client_that_answers_pings_stays_connected() {
-    let host = Host::start(&guest("test_guests"), &["--keepalive-s", "0.2", "--idle-timeout-s", "0"]);
+    let host = Host::start(
+        &guest("test_guests"),
+        &["--keepalive-s", "0.2", "--idle-timeout-s", "0"],
+    );
     let mut send = h2c::connect(host.addr, true).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     h2c::assert_hello(&mut send, host.addr).await;
@@ -259,11 +279,19 @@ async fn sigterm_lets_a_slow_request_and_its_pushes_finish_then_exits_0() {
         .collect();
     assert_eq!(
         bodies,
-        [("/n/0".into(), "n/0".into()), ("/n/1".into(), "n/1".into()), ("/n/2".into(), "n/2".into())]
+        [
+            ("/n/0".into(), "n/0".into()),
+            ("/n/1".into(), "n/1".into()),
+            ("/n/2".into(), "n/2".into())
+        ]
     );
     let status = tokio::task::block_in_place(|| host.wait_exit(Duration::from_secs(10))).expect("exited");
     assert!(status.success(), "{status:?}");
-    assert!(host.log().contains("shutdown complete: every request finished"), "{}", host.log());
+    assert!(
+        host.log().contains("shutdown complete: every request finished"),
+        "{}",
+        host.log()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,7 +299,8 @@ async fn past_the_shutdown_timeout_what_is_left_is_cut_and_the_exit_is_still_0()
     let mut host = Host::start(&guest("test_guests"), &["--shutdown-timeout-s", "0.5"]);
     let addr = host.addr;
     let mut send = h2c::connect(addr, true).await;
-    let _slow = tokio::spawn(async move { h2c::try_exchange(&mut send, addr, "/sleep?ms=20000", Default::default()).await });
+    let _slow =
+        tokio::spawn(async move { h2c::try_exchange(&mut send, addr, "/sleep?ms=20000", Default::default()).await });
     host.expect_log_async("sleep: sleeping 20000 ms").await;
     host.signal("INT");
     let status = tokio::task::block_in_place(|| host.wait_exit(Duration::from_secs(10))).expect("exited");

@@ -119,7 +119,8 @@ async fn a_dropped_promise_is_cancelled_and_nothing_hangs() {
 
 #[tokio::test]
 async fn promises_left_unpushed_by_a_trap_or_a_timeout_are_cancelled() {
-    let host = test_host(&["--timeout-ms", "300"]);
+    // Both rounds promise the same paths on one connection: no push diary.
+    let host = test_host(&["--timeout-ms", "300", "--push-diary", "0"]);
     let mut send = h2c::connect(host.addr, true).await;
     for (how, status) in [("trap", 500), ("spin", 504)] {
         let ex = h2c::get(&mut send, host.addr, &format!("/promise-then-fail?how={how}")).await;
@@ -370,7 +371,12 @@ async fn guest_stdout_and_stderr_reach_the_log_tagged_with_the_stream() {
 /// GOAWAY on the wire (and a `connection error` line in the host's log).
 #[tokio::test]
 async fn rejecting_every_push_as_it_arrives_never_breaks_the_connection() {
-    let host = Host::start_logging(&guest("test_guests"), &[], "info,push_host::conn=debug");
+    // Every round pushes the same paths on one connection: no push diary.
+    let host = Host::start_logging(
+        &guest("test_guests"),
+        &["--push-diary", "0"],
+        "info,push_host::conn=debug",
+    );
     // This client resets thousands of streams on purpose; lift h2's own guard against that.
     let mut rec = wire::connect(
         host.addr,

@@ -13,7 +13,9 @@ use support::{Host, guest};
 const MAIN: &str = r#"{"response":{"name":"main resource"}}"#;
 
 fn seed_host() -> Host {
-    Host::start(&guest("http2_service"), &[])
+    // Tests here repeat the seed on one connection; the push diary (which
+    // would refuse the repeats) has its own tests in connection.rs.
+    Host::start(&guest("http2_service"), &["--push-diary", "0"])
 }
 
 fn push_body(n: u32) -> String {
@@ -180,7 +182,11 @@ fn the_wire_order_check_rejects_a_late_promise() {
 /// §5.1.1), and both requests complete with all their pushes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promised_ids_increase_on_the_wire_across_interleaved_parents() {
-    let host = Host::start_logging(&guest("test_guests"), &["--memory-mb", "128"], "info,push_host=debug");
+    let host = Host::start_logging(
+        &guest("test_guests"),
+        &["--memory-mb", "128", "--push-diary", "0"],
+        "info,push_host=debug",
+    );
     let mut builder = h2::client::Builder::new();
     builder
         .enable_push(true)

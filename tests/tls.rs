@@ -1,0 +1,228 @@
+//! TLS (`--tls-cert`/`--tls-key`): the seed over https with `nghttp` and
+//! `curl`, against a throwaway CA and certificate made at test time
+//! (`rcgen`), and every bad certificate or key stopping start-up with one
+//! line naming the file.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use support::{Host, guest, run_bounded};
+
+/// A test CA and a certificate for `localhost` and 127.0.0.1 it signed,
+/// written as PEM files in a fresh directory.
+struct Pki {
+    dir: PathBuf,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("push-host-tls-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "push-host test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let pki = Pki {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+            dir,
+        };
+        std::fs::write(&pki.ca, ca_cert.pem()).unwrap();
+        // The chain: leaf first, then the CA.
+        std::fs::write(&pki.cert, format!("{}{}", leaf.pem(), ca_cert.pem())).unwrap();
+        std::fs::write(&pki.key, leaf_key.serialize_pem()).unwrap();
+        pki
+    }
+
+    fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    fn start(&self, module: &Path) -> Host {
+        Host::start(
+            module,
+            &[
+                "--tls-cert",
+                self.cert.to_str().unwrap(),
+                "--tls-key",
+                self.key.to_str().unwrap(),
+            ],
+        )
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> (bool, String) {
+    let out = run_bounded(Command::new(program).args(args), Duration::from_secs(30));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_seed_over_tls_with_nghttp_gets_three_pushes() {
+    let pki = Pki::new("nghttp");
+    let host = pki.start(&guest("http2_service"));
+    assert_eq!(host.scheme, "https", "the Serving line says https://");
+    let url = format!("{}/http2Service", host.url());
+    let (ok, verbose) = run("nghttp", &["-nv", &url]);
+    assert!(ok, "{verbose}");
+    assert!(verbose.contains("The negotiated protocol: h2"), "{verbose}");
+    assert_eq!(verbose.matches("recv PUSH_PROMISE frame").count(), 3, "{verbose}");
+    for stream in [2, 4, 6] {
+        assert!(
+            verbose.contains(&format!("recv DATA frame <length=29, flags=0x01, stream_id={stream}>")),
+            "pushed stream {stream}: {verbose}"
+        );
+    }
+    // Without -n nghttp prints every body: the response and the three pushes.
+    let (ok, bodies) = run("nghttp", &[&url]);
+    assert!(ok, "{bodies}");
+    assert!(bodies.contains(r#"{"response":{"name":"main resource"}}"#), "{bodies}");
+    for n in 1..=3 {
+        assert!(
+            bodies.contains(&format!(r#"{{"push":{{"name":"resource{n}"}}}}"#)),
+            "{bodies}"
+        );
+    }
+}
+
+#[test]
+fn curl_over_tls_trusts_the_test_ca_and_speaks_h2() {
+    let pki = Pki::new("curl");
+    let host = pki.start(&guest("http2_service"));
+    let url = format!("https://localhost:{}/http2Service", host.addr.port());
+    let resolve = format!("localhost:{}:127.0.0.1", host.addr.port());
+    let (ok, out) = run(
+        "curl",
+        &[
+            "-sS",
+            "-v",
+            "--http2",
+            "--cacert",
+            pki.ca.to_str().unwrap(),
+            "--resolve",
+            &resolve,
+            &url,
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("ALPN: server accepted h2"), "{out}");
+    assert!(out.contains("< HTTP/2 200"), "{out}");
+    assert!(out.contains(r#"{"response":{"name":"main resource"}}"#), "{out}");
+    // curl disables push: the promises arrive as early hints.
+    assert!(out.contains("< HTTP/2 103"), "{out}");
+    // And an h2c client gets nothing from a TLS port.
+    let (ok, out) = run(
+        "curl",
+        &[
+            "-sS",
+            "--http2-prior-knowledge",
+            "--max-time",
+            "5",
+            &format!("http://{}/", host.addr),
+        ],
+    );
+    assert!(!ok, "{out}");
+}
+
+#[test]
+fn curl_refuses_the_certificate_without_the_ca() {
+    let pki = Pki::new("untrusted");
+    let host = pki.start(&guest("http2_service"));
+    let (ok, out) = run("curl", &["-sS", "--http2", &format!("{}/", host.url())]);
+    assert!(!ok, "curl trusted a certificate no CA vouches for: {out}");
+    assert!(out.to_lowercase().contains("certificate"), "{out}");
+}
+
+/// Runs push-host with TLS files that must not be accepted; returns its
+/// one line of stderr.
+fn fails(cert: &Path, key: &Path) -> String {
+    let out = run_bounded(
+        Command::new(support::push_host_bin())
+            .args(["--module", guest("http2_service").to_str().unwrap()])
+            .args(["--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "push-host accepted them: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("Serving"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_certificates_and_keys_stop_start_up_naming_the_file() {
+    let pki = Pki::new("bad");
+    let missing = pki.dir.join("missing.pem");
+    let err = fails(&missing, &pki.key);
+    assert!(
+        err.contains(&format!("cannot read certificate {}", missing.display())),
+        "{err}"
+    );
+    let err = fails(&pki.cert, &missing);
+    assert!(
+        err.contains(&format!("cannot read private key {}", missing.display())),
+        "{err}"
+    );
+
+    let text = pki.file("text.pem", "not a certificate\n");
+    let err = fails(&text, &pki.key);
+    assert!(
+        err.contains(&format!("{} is not a PEM certificate", text.display())),
+        "{err}"
+    );
+    let err = fails(&pki.cert, &text);
+    assert!(
+        err.contains(&format!("{} is not a PEM private key", text.display())),
+        "{err}"
+    );
+    // A certificate where the key should be.
+    let err = fails(&pki.cert, &pki.cert);
+    assert!(err.contains("is not a PEM private key"), "{err}");
+
+    let broken = pki.file(
+        "broken.pem",
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+    );
+    let err = fails(&broken, &pki.key);
+    assert!(
+        err.contains(&format!("{} is not a PEM certificate", broken.display())),
+        "{err}"
+    );
+
+    let other_key = pki.file("other-key.pem", &KeyPair::generate().unwrap().serialize_pem());
+    let err = fails(&pki.cert, &other_key);
+    assert!(
+        err.contains(&format!(
+            "the private key in {} does not match the certificate in {}",
+            other_key.display(),
+            pki.cert.display()
+        )),
+        "{err}"
+    );
+}
