@@ -148,6 +148,34 @@ fn curl_over_tls_trusts_the_test_ca_and_speaks_h2() {
 }
 
 #[test]
+fn curl_over_tls_with_http1_gets_link_headers() {
+    let pki = Pki::new("curl-h1");
+    let host = pki.start(&guest("http2_service"));
+    let url = format!("https://localhost:{}/http2Service", host.addr.port());
+    let resolve = format!("localhost:{}:127.0.0.1", host.addr.port());
+    let (ok, out) = run(
+        "curl",
+        &[
+            "-sS",
+            "-v",
+            "-i",
+            "--http1.1",
+            "--cacert",
+            pki.ca.to_str().unwrap(),
+            "--resolve",
+            &resolve,
+            &url,
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("ALPN: server accepted http/1.1"), "{out}");
+    assert!(out.contains("HTTP/1.1 200 OK"), "{out}");
+    assert!(out.contains("link: </resource3>; rel=preload"), "{out}");
+    assert!(out.contains(r#"{"response":{"name":"main resource"}}"#), "{out}");
+    host.expect_log("req=1 HTTP/1.1 GET /http2Service: handled in");
+}
+
+#[test]
 fn curl_refuses_the_certificate_without_the_ca() {
     let pki = Pki::new("untrusted");
     let host = pki.start(&guest("http2_service"));

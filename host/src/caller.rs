@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use h2::server::{SendPushedResponse, SendResponse};
+use h2::server::SendPushedResponse;
 use tokio::sync::watch;
 use wasmtime::component::Resource;
 
@@ -14,12 +14,13 @@ use crate::config::Limits;
 use crate::conn::{ConnShared, PushSlot};
 use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
 use crate::hints;
+use crate::responder::Responder;
 use crate::state::HostState;
 use crate::validate;
 
 /// What the `caller` interface needs to know about the request being served.
 pub struct CallerState {
-    respond: Option<SendResponse<Bytes>>,
+    respond: Option<Responder>,
     responded: bool,
     head: bool,
     scheme: String,
@@ -41,7 +42,7 @@ pub struct CallerState {
 impl CallerState {
     /// State for a request whose response goes out through `respond`.
     pub fn new(
-        respond: SendResponse<Bytes>,
+        respond: Responder,
         request: &http::request::Parts,
         conn: Arc<ConnShared>,
         limits: &Limits,
@@ -91,7 +92,7 @@ impl CallerState {
     }
 
     /// The unused response handle, if the guest never responded.
-    pub fn take_unanswered(&mut self) -> Option<SendResponse<Bytes>> {
+    pub fn take_unanswered(&mut self) -> Option<Responder> {
         if self.responded { None } else { self.respond.take() }
     }
 }
@@ -140,8 +141,26 @@ impl CallerHost for HostState {
         if c.responded {
             return Ok(Err(WitError::Closed));
         }
-        let Some(send) = c.respond.as_mut() else {
-            return Ok(Err(WitError::Closed));
+        let send = match c.respond.as_mut() {
+            None => return Ok(Err(WitError::Closed)),
+            Some(Responder::H2(send)) => send,
+            // HTTP/1.1 cannot push: the path becomes a `link` header.
+            Some(Responder::Http1(_)) => {
+                if let Err(why) = validate::promise(&c.scheme, &c.authority, &p.method, &p.path, &p.headers) {
+                    return Ok(Err(WitError::Invalid(why)));
+                }
+                if c.promised >= c.max_pushes {
+                    return Ok(Err(WitError::LimitExceeded(format!(
+                        "at most {} pushes per request",
+                        c.max_pushes
+                    ))));
+                }
+                if !c.hints.contains(&p.path) {
+                    c.promised += 1;
+                    c.hints.push(p.path);
+                }
+                return Ok(Err(WitError::PushDisabled));
+            }
         };
         if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
             tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
@@ -222,8 +241,26 @@ impl CallerHost for HostState {
             Ok(head) => head,
             Err(why) => return Ok(Err(WitError::Invalid(why))),
         };
-        let Some(mut send) = c.respond.take() else {
-            return Ok(Err(WitError::Closed));
+        let mut send = match c.respond.take() {
+            None => return Ok(Err(WitError::Closed)),
+            Some(Responder::H2(send)) => send,
+            Some(Responder::Http1(reply)) => {
+                c.responded = true;
+                for path in &c.hints {
+                    if let Some(link) = hints::link(path) {
+                        head.headers_mut().append(http::header::LINK, link);
+                    }
+                }
+                let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
+                let (head, ()) = head.into_parts();
+                if reply.send(http::Response::from_parts(head, body)).is_err() {
+                    return Ok(Err(WitError::Closed));
+                }
+                if let Some(tx) = c.main_sent.take() {
+                    let _ = tx.send(true);
+                }
+                return Ok(Ok(()));
+            }
         };
         c.responded = true;
         if !c.hints.is_empty() {

@@ -6,13 +6,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use h2::server::SendResponse;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::caller::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
+use crate::responder::Responder;
 
 /// Why a handler did not finish normally.
 #[derive(Debug)]
@@ -32,7 +31,7 @@ pub enum Failure {
 
 /// What a request's handler left behind: the unused response handle (if it
 /// never responded) and why it failed, if it did.
-pub type Outcome = (Option<SendResponse<Bytes>>, Option<Failure>);
+pub type Outcome = (Option<Responder>, Option<Failure>);
 
 /// Runs one request: calls `promise`/`respond`/`push` on `caller`.
 pub trait Handler: Send + Sync + 'static {

@@ -19,8 +19,11 @@
 //!   connection cap, graceful shutdown.
 //! - `connection`: one HTTP/2 connection: `h2` settings, handshake
 //!   deadline, idle timeout, keepalive PINGs, GOAWAY.
-//! - `request`: one request stream: body, handler, error responses.
+//! - `request`: one request stream: body, handler, error responses;
+//!   [`responder`]: where the response goes (an `h2` stream or HTTP/1.1).
 //! - [`tls`]: certificate and key loading, ALPN.
+//! - `http1`: HTTP/1.1 through hyper (no push: promised paths become
+//!   `link` headers).
 //! - [`caller`]: the host side of the `caller` interface, with every check `h2`
 //!   does not do (origin, parent stream state, client stream limit).
 //! - [`validate`]: header, status, method and path checks.
@@ -47,8 +50,10 @@ pub mod diary;
 mod generated;
 pub mod handler;
 pub mod hints;
+mod http1;
 pub mod native;
 mod request;
+pub mod responder;
 pub mod runtime;
 pub mod server;
 pub mod sniff;

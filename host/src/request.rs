@@ -13,14 +13,15 @@ use crate::caller::CallerState;
 use crate::conn::ConnShared;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};
+use crate::responder::Responder;
 use crate::validate;
 
 /// A request counted in the server's in-flight total until dropped (what a
 /// shutdown past its timeout reports as cut).
-struct InFlight(Arc<AtomicUsize>);
+pub(crate) struct InFlight(Arc<AtomicUsize>);
 
 impl InFlight {
-    fn new(count: Arc<AtomicUsize>) -> Self {
+    pub(crate) fn new(count: Arc<AtomicUsize>) -> Self {
         count.fetch_add(1, Ordering::AcqRel);
         InFlight(count)
     }
@@ -55,9 +56,7 @@ pub(crate) async fn handle_stream<H: Handler>(
     let body = match read_body(body, &parts.headers, limits.max_body_bytes).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
-            let msg = format!("request body exceeds {} bytes", limits.max_body_bytes);
-            tracing::warn!("{tag}: {msg}: 413, handler not run");
-            send_error(respond, 413, &msg, None);
+            too_large(Responder::H2(respond), &tag, limits.max_body_bytes);
             return;
         }
         Err(BodyError::Stream(e)) => {
@@ -65,6 +64,30 @@ pub(crate) async fn handle_stream<H: Handler>(
             return;
         }
     };
+    run(&*runtime, conn, parts, path, body, Responder::H2(respond), tag, started).await;
+}
+
+/// Answers a request whose body is over the limit (the handler is not run).
+pub(crate) fn too_large(respond: Responder, tag: &str, max: usize) {
+    let msg = format!("request body exceeds {max} bytes");
+    tracing::warn!("{tag}: {msg}: 413, handler not run");
+    respond.send_error(413, &msg, None);
+}
+
+/// Runs the handler for a request whose body has been read, answers its
+/// failure (if nothing was sent yet) and logs the request's one line.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run<H: Handler>(
+    runtime: &H,
+    conn: Arc<ConnShared>,
+    parts: http::request::Parts,
+    path: String,
+    body: Vec<u8>,
+    respond: Responder,
+    tag: Arc<str>,
+    started: Instant,
+) {
+    let limits = runtime.limits();
     let request = WitRequest {
         method: parts.method.to_string(),
         scheme: parts.uri.scheme_str().unwrap_or("http").to_string(),
@@ -115,7 +138,7 @@ pub(crate) async fn handle_stream<H: Handler>(
     match unanswered {
         Some(respond) => {
             tracing::warn!("{tag}: {status}: {public} (after {ms} ms){detail}");
-            send_error(respond, status, &public, retry);
+            respond.send_error(status, &public, retry);
         }
         None => tracing::warn!("{tag}: {public} after the response was sent (after {ms} ms){detail}"),
     }
@@ -144,20 +167,4 @@ async fn read_body(mut body: RecvStream, headers: &http::HeaderMap, max: usize) 
         buf.extend_from_slice(&chunk);
     }
     Ok(buf)
-}
-
-/// Sends a short plain-text error response.
-fn send_error(mut respond: SendResponse<Bytes>, status: u16, msg: &str, retry_after: Option<&str>) {
-    let body = Bytes::from(format!("{msg}\n"));
-    let mut response = http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(http::header::CONTENT_LENGTH, body.len());
-    if let Some(secs) = retry_after {
-        response = response.header(http::header::RETRY_AFTER, secs);
-    }
-    let response = response.body(()).expect("static error response");
-    if let Ok(mut stream) = respond.send_response(response, false) {
-        let _ = stream.send_data(body, true);
-    }
 }

@@ -1,12 +1,13 @@
 //! The listening side: accept TCP connections (TLS first with `--tls-*`),
-//! hand each to `crate::connection`, and shut down gracefully: stop
+//! hand each to `crate::connection` (HTTP/2) or `crate::http1` (HTTP/1.1,
+//! told apart by ALPN or by the first bytes), and shut down gracefully: stop
 //! accepting, GOAWAY everywhere, wait for what is in flight.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
@@ -15,6 +16,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::connection::{Context, secs, serve_connection};
 use crate::handler::Handler;
+use crate::http1::serve_http1;
+use crate::tls;
 
 /// How [`serve`] runs besides the handler's limits.
 #[derive(Clone, Debug, Default)]
@@ -71,8 +74,15 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
             let timeout = runtime.limits().handshake_timeout;
             let deadline = Instant::now() + timeout;
             match tls {
-                None => serve_connection(runtime, socket, peer, id, deadline, cx).await,
+                None => match first_bytes_are_http1(&socket, deadline).await {
+                    Ok(false) => serve_connection(runtime, socket, peer, id, deadline, cx).await,
+                    Ok(true) => serve_http1(runtime, socket, peer, id, false, cx).await,
+                    Err(why) => tracing::info!("conn={id} from {peer}: {why}; closed"),
+                },
                 Some(tls) => match tokio::time::timeout_at(deadline, tls.accept(socket)).await {
+                    Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(tls::HTTP1) => {
+                        serve_http1(runtime, stream, peer, id, true, cx).await
+                    }
                     Ok(Ok(stream)) => serve_connection(runtime, stream, peer, id, deadline, cx).await,
                     Ok(Err(e)) => tracing::info!("conn={id} from {peer}: TLS handshake failed: {e}"),
                     Err(_) => tracing::info!(
@@ -105,6 +115,31 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
         tracker.len()
     );
     Stopped { cut }
+}
+
+/// Tells an HTTP/1.1 client from an HTTP/2 one (prior knowledge) by its
+/// first bytes: the HTTP/2 preface starts with `PRI `, which no HTTP/1.1
+/// request does. Waits for them until `deadline`.
+async fn first_bytes_are_http1(socket: &TcpStream, deadline: Instant) -> Result<bool, String> {
+    const PREFIX: &[u8] = b"PRI ";
+    let mut buf = [0; 4];
+    let peek = async {
+        loop {
+            let n = socket.peek(&mut buf).await.map_err(|e| format!("read failed: {e}"))?;
+            if n == 0 {
+                return Err("the client closed without sending anything".to_string());
+            }
+            if n >= PREFIX.len() || buf[..n] != PREFIX[..n] {
+                return Ok(buf[..n] != PREFIX[..n]);
+            }
+            // A partial `PRI`: wait for more.
+            socket.readable().await.map_err(|e| format!("read failed: {e}"))?;
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout_at(deadline, peek)
+        .await
+        .unwrap_or_else(|_| Err("no request within the handshake timeout".to_string()))
 }
 
 /// A connection slot, waiting (and saying so once) while all are taken.

@@ -1,5 +1,5 @@
 //! TLS for `--tls-cert`/`--tls-key`: the PEM files loaded and checked once
-//! at start-up (rustls with the `ring` provider), ALPN `h2`.
+//! at start-up (rustls with the `ring` provider), ALPN `h2` and `http/1.1`.
 //!
 //! Every way the files can be wrong stops start-up with a [`TlsError`] that
 //! names the file and the problem.
@@ -12,9 +12,12 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The ALPN protocols offered, in order of preference. A client that offers
-/// ALPN without `h2` fails the handshake (`no_application_protocol`); one
-/// that offers none gets HTTP/2, as with prior knowledge.
-pub const ALPN: &[&[u8]] = &[b"h2"];
+/// neither fails the handshake (`no_application_protocol`); one that offers
+/// none gets HTTP/2, as with prior knowledge.
+pub const ALPN: &[&[u8]] = &[b"h2", HTTP1];
+
+/// The ALPN name of HTTP/1.1.
+pub const HTTP1: &[u8] = b"http/1.1";
 
 /// Why the certificate or key cannot be used.
 #[derive(Debug, thiserror::Error)]

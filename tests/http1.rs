@@ -1,0 +1,132 @@
+//! HTTP/1.1 (hyper) on the cleartext port, told apart from HTTP/2 by its
+//! first bytes: the same handler, limits, statuses and log line, with
+//! promised paths as `link` headers since HTTP/1.1 cannot push. (HTTP/1.1
+//! over TLS, chosen by ALPN, is in `tls.rs`.)
+
+mod support;
+
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Host, guest, h2c, run_bounded};
+
+fn curl(args: &[&str]) -> String {
+    let out = run_bounded(Command::new("curl").args(args), Duration::from_secs(30));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "curl {args:?} failed:\n{text}");
+    text
+}
+
+#[test]
+fn the_seed_over_http1_sends_its_promises_as_link_headers() {
+    let host = Host::start(&guest("http2_service"), &[]);
+    let out = curl(&["-si", "--http1.1", &format!("{}/http2Service", host.url())]);
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    for n in 1..=3 {
+        assert!(out.contains(&format!("link: </resource{n}>; rel=preload\r\n")), "{out}");
+    }
+    assert!(out.ends_with(r#"{"response":{"name":"main resource"}}"#), "{out}");
+    // The guest learns that push is off, the log has the usual line.
+    host.expect_log("Error occurred while sending the promise1: push-disabled");
+    host.expect_log("req=1 HTTP/1.1 GET /http2Service: handled in");
+}
+
+#[test]
+fn http1_and_http2_share_the_port() {
+    let host = Host::start(&guest("test_guests"), &[]);
+    let h1 = curl(&["-s", "--http1.1", &format!("{}/hello", host.url())]);
+    let h2 = curl(&["-s", "--http2-prior-knowledge", &format!("{}/hello", host.url())]);
+    assert_eq!((h1.as_str(), h2.as_str()), ("hello", "hello"));
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let host = Host::start(&guest("test_guests"), &[]);
+    let url = format!("{}/hello", host.url());
+    let out = curl(&["-sv", "--http1.1", &url, &url, &url]);
+    // stdout (the bodies) comes first in `out`, then curl's verbose log.
+    assert!(out.starts_with("hellohellohello*"), "{out}");
+    assert_eq!(out.matches("Re-using existing connection").count(), 2, "{out}");
+    host.expect_log("req=3 HTTP/1.1 GET /hello: handled in");
+}
+
+#[test]
+fn the_guest_sees_the_request_as_over_http2() {
+    let host = Host::start(&guest("test_guests"), &[]);
+    let out = curl(&[
+        "-s",
+        "--http1.1",
+        "-H",
+        "x-test: 1",
+        "--data-binary",
+        "abc",
+        &format!("{}/info?q=1", host.url()),
+    ]);
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(info["method"], "POST");
+    assert_eq!(info["scheme"], "http");
+    assert_eq!(info["authority"], host.addr.to_string());
+    assert_eq!(info["path"], "/info?q=1");
+    assert_eq!(info["body_len"], 3);
+    let names: Vec<&str> = info["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[0].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"x-test"), "{names:?}");
+    assert!(!names.contains(&"host"), "host is the authority: {names:?}");
+}
+
+#[test]
+fn failures_get_the_same_statuses_and_log_lines_as_over_http2() {
+    let host = Host::start(
+        &guest("test_guests"),
+        &["--timeout-ms", "300", "--max-body-bytes", "1000"],
+    );
+    let status = |path: &str, extra: &[&str]| {
+        let url = format!("{}{path}", host.url());
+        let mut args = vec!["-s", "--http1.1", "-o", "/dev/null", "-w", "%{http_code}"];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        curl(&args)
+    };
+    assert_eq!(status("/trap", &[]), "500");
+    host.expect_log("HTTP/1.1 GET /trap: 500: guest trapped");
+    assert_eq!(status("/spin", &[]), "504");
+    host.expect_log("HTTP/1.1 GET /spin: 504: handler timed out after 300 ms");
+    let big = "x".repeat(2000);
+    assert_eq!(status("/echo", &["--data-binary", &big]), "413");
+    host.expect_log("HTTP/1.1 POST /echo: request body exceeds 1000 bytes: 413, handler not run");
+    assert_eq!(status("/no-response", &[]), "500");
+    assert_eq!(status("/hello", &[]), "200");
+}
+
+#[test]
+fn a_request_without_host_gets_400() {
+    let host = Host::start(&guest("test_guests"), &[]);
+    let mut socket = std::net::TcpStream::connect(host.addr).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    socket.write_all(b"GET /hello HTTP/1.0\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    let _ = socket.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.0 400 Bad Request\r\n"), "{reply}");
+    host.expect_log("400: no valid Host header, handler not run");
+}
+
+#[tokio::test]
+async fn an_http1_client_that_stops_mid_request_costs_nothing_else() {
+    let host = Host::start(&guest("test_guests"), &[]);
+    let mut socket = std::net::TcpStream::connect(host.addr).unwrap();
+    socket
+        .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nabc")
+        .unwrap();
+    drop(socket);
+    let mut send = h2c::connect(host.addr, true).await;
+    h2c::assert_hello(&mut send, host.addr).await;
+}
