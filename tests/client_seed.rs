@@ -35,6 +35,33 @@ fn wait_for_line(host: &Host, needles: &[&str], timeout: Duration) -> Option<Str
 }
 
 #[tokio::test]
+async fn cli_prints_the_seed_transcript_exactly_over_tls() {
+    let pki = support::pki::Pki::new("client-seed");
+    let host = pki.start(&guest("http2_service"));
+    let url = format!("https://localhost:{}/http2Service", host.addr.port());
+    let ca = pki.ca.to_str().unwrap();
+    let CliRun { code, stdout, stderr } = run_cli(&[&url, "--reject", "/resource2", "--cacert", ca]).await;
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines, SEED_STORY, "stderr:\n{stderr}");
+    // Without the CA the certificate is refused, in one line, exit 1.
+    let CliRun { code, stdout, stderr } = run_cli(&[&url]).await;
+    assert_eq!(code, Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.starts_with("push-client: error: TLS: handshake with localhost:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    // --insecure accepts it.
+    let CliRun { code, stdout, .. } = run_cli(&[&url, "--insecure", "--reject", "/resource2"]).await;
+    assert_eq!(
+        (code, stdout.lines().collect::<Vec<_>>()),
+        (Some(0), SEED_STORY.to_vec())
+    );
+}
+
+#[tokio::test]
 async fn cli_prints_the_seed_transcript_exactly() {
     let host = seed_host();
     let url = format!("{}/http2Service", host.url());

@@ -5,70 +5,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use support::{Host, guest, run_bounded};
-
-/// A test CA and a certificate for `localhost` and 127.0.0.1 it signed,
-/// written as PEM files in a fresh directory.
-struct Pki {
-    dir: PathBuf,
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-impl Pki {
-    fn new(name: &str) -> Pki {
-        let dir = std::env::temp_dir().join(format!("push-host-tls-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "push-host test CA");
-        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca_params, ca_key);
-        let leaf_key = KeyPair::generate().unwrap();
-        let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .unwrap()
-            .signed_by(&leaf_key, &issuer)
-            .unwrap();
-        let pki = Pki {
-            ca: dir.join("ca.pem"),
-            cert: dir.join("cert.pem"),
-            key: dir.join("key.pem"),
-            dir,
-        };
-        std::fs::write(&pki.ca, ca_cert.pem()).unwrap();
-        // The chain: leaf first, then the CA.
-        std::fs::write(&pki.cert, format!("{}{}", leaf.pem(), ca_cert.pem())).unwrap();
-        std::fs::write(&pki.key, leaf_key.serialize_pem()).unwrap();
-        pki
-    }
-
-    fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-
-    fn start(&self, module: &Path) -> Host {
-        Host::start(
-            module,
-            &[
-                "--tls-cert",
-                self.cert.to_str().unwrap(),
-                "--tls-key",
-                self.key.to_str().unwrap(),
-            ],
-        )
-    }
-}
+use rcgen::KeyPair;
+use support::pki::Pki;
+use support::{guest, run_bounded};
 
 fn run(program: &str, args: &[&str]) -> (bool, String) {
     let out = run_bounded(Command::new(program).args(args), Duration::from_secs(30));

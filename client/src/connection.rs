@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::driver::Driver;
 use crate::response::ResponseHandle;
+use crate::tls::{self, Trust};
 use crate::wire::{Tap, TapIo};
 use crate::{Error, Request};
 
@@ -35,7 +36,7 @@ pub(crate) struct Origin {
 }
 
 impl Origin {
-    /// Parses an `http://` URL; its path and query are ignored.
+    /// Parses an `http://` or `https://` URL; its path and query are ignored.
     pub(crate) fn parse(url: &str) -> Result<Origin, Error> {
         let invalid = |reason: String| Error::InvalidUrl {
             url: url.to_owned(),
@@ -44,6 +45,7 @@ impl Origin {
         let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
         let scheme = match parsed.scheme() {
             "http" => "http",
+            "https" => "https",
             other => {
                 return Err(Error::UnsupportedScheme {
                     url: url.to_owned(),
@@ -66,7 +68,9 @@ impl Origin {
         };
         Ok(Origin {
             scheme,
-            port: parsed.port_or_known_default().unwrap_or(80),
+            port: parsed
+                .port_or_known_default()
+                .unwrap_or(if scheme == "https" { 443 } else { 80 }),
             host,
             connect_host,
             authority,
@@ -86,7 +90,7 @@ impl Origin {
     }
 
     pub(crate) fn default_port(&self) -> u16 {
-        80
+        if self.scheme == "https" { 443 } else { 80 }
     }
 
     pub(crate) fn authority(&self) -> &str {
@@ -103,6 +107,7 @@ impl Origin {
 pub struct ClientBuilder {
     enable_push: bool,
     connect_timeout: Duration,
+    trust: Trust,
 }
 
 impl Default for ClientBuilder {
@@ -110,6 +115,7 @@ impl Default for ClientBuilder {
         ClientBuilder {
             enable_push: true,
             connect_timeout: Duration::from_secs(10),
+            trust: Trust::default(),
         }
     }
 }
@@ -128,8 +134,23 @@ impl ClientBuilder {
         self
     }
 
-    /// Connects to the origin of `url` (an `http://` URL; its path is
-    /// ignored) and starts HTTP/2 with prior knowledge (h2c).
+    /// For `https://`: also trust the CA certificates in `path` (PEM), besides
+    /// the system's. Repeatable.
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
+        self.trust.ca_files.push(path.into());
+        self
+    }
+
+    /// For `https://`: accept any server certificate, unverified. Only for
+    /// tests against servers with throwaway certificates; never the default.
+    pub fn insecure(mut self, insecure: bool) -> ClientBuilder {
+        self.trust.insecure = insecure;
+        self
+    }
+
+    /// Connects to the origin of `url` (its path is ignored) and starts
+    /// HTTP/2: with prior knowledge (h2c) for `http://`, with TLS and ALPN
+    /// `h2` for `https://`.
     ///
     /// Must be called within a tokio runtime: the connection is driven by a
     /// spawned task.
@@ -157,20 +178,48 @@ impl ClientBuilder {
         };
         let _ = tcp.set_nodelay(true);
         let tap = Tap::default();
-        let (send, connection) = h2::client::Builder::new()
-            .enable_push(self.enable_push)
+        let mut h2 = h2::client::Builder::new();
+        h2.enable_push(self.enable_push)
             .max_concurrent_streams(MAX_CONCURRENT_PUSHES)
-            .initial_connection_window_size(CONNECTION_WINDOW)
-            .handshake::<_, Bytes>(TapIo::new(tcp, tap.clone()))
-            .await
-            .map_err(|e| Error::from_h2(e, format!("starting HTTP/2 with {addr}")))?;
+            .initial_connection_window_size(CONNECTION_WINDOW);
         let (closed_tx, closed) = watch::channel(false);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("HTTP/2 connection ended: {e}");
+        let during = format!("starting HTTP/2 with {addr}");
+        let send = if origin.scheme() == "https" {
+            let config = tls::config(&self.trust)?;
+            let name = tls::server_name(&origin.connect_host)?;
+            let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+            let stream = match tokio::time::timeout(self.connect_timeout, handshake).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    return Err(Error::Tls {
+                        reason: format!("handshake with {addr} failed: {e}"),
+                    });
+                }
+                Err(_) => {
+                    return Err(Error::Tls {
+                        reason: format!("handshake with {addr} timed out after {:?}", self.connect_timeout),
+                    });
+                }
+            };
+            if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+                return Err(Error::Tls {
+                    reason: format!("{addr} did not agree to HTTP/2 (ALPN h2)"),
+                });
             }
-            let _ = closed_tx.send(true);
-        });
+            let (send, connection) = h2
+                .handshake::<_, Bytes>(TapIo::new(stream, tap.clone()))
+                .await
+                .map_err(|e| Error::from_h2(e, during))?;
+            spawn_connection(connection, closed_tx);
+            send
+        } else {
+            let (send, connection) = h2
+                .handshake::<_, Bytes>(TapIo::new(tcp, tap.clone()))
+                .await
+                .map_err(|e| Error::from_h2(e, during))?;
+            spawn_connection(connection, closed_tx);
+            send
+        };
         Ok(Client {
             send,
             origin,
@@ -180,7 +229,20 @@ impl ClientBuilder {
     }
 }
 
-/// An HTTP/2 connection to one origin (`http://host:port`).
+/// Drives `connection` on its own task; `closed` turns true when it ends.
+fn spawn_connection<T>(connection: h2::client::Connection<T, Bytes>, closed: watch::Sender<bool>)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("HTTP/2 connection ended: {e}");
+        }
+        let _ = closed.send(true);
+    });
+}
+
+/// An HTTP/2 connection to one origin (`http://host:port` or `https://`).
 ///
 /// Cheap to clone; clones share the connection, which closes (GOAWAY
 /// `NO_ERROR`) once every clone and every handle and promise using it is
@@ -292,9 +354,11 @@ mod tests {
             );
         }
         assert!(matches!(
-            Origin::parse("https://example.com/"),
-            Err(Error::UnsupportedScheme { scheme, .. }) if scheme == "https"
+            Origin::parse("ftp://example.com/"),
+            Err(Error::UnsupportedScheme { scheme, .. }) if scheme == "ftp"
         ));
+        let o = Origin::parse("https://Example.com/x").unwrap();
+        assert_eq!((o.scheme(), o.port(), o.authority()), ("https", 443, "example.com"));
         assert!(matches!(
             Origin::parse("http://user:pw@example.com/"),
             Err(Error::InvalidUrl { .. })

@@ -25,15 +25,31 @@ pub enum Error {
 
     /// The URL's scheme is not one this client speaks.
     #[error(
-        "unsupported URL scheme `{scheme}` in `{url}`: push-client speaks HTTP/2 over cleartext \
-         TCP (h2c), so use an http:// URL{hint}",
-        hint = tls_hint(.scheme)
+        "unsupported URL scheme `{scheme}` in `{url}`: push-client speaks HTTP/2, so use an \
+         http:// (h2c) or https:// URL"
     )]
     UnsupportedScheme {
         /// The URL as given.
         url: String,
         /// Its scheme.
         scheme: String,
+    },
+
+    /// The TLS handshake failed (certificate not trusted, name mismatch, no
+    /// ALPN `h2`...).
+    #[error("TLS: {reason}")]
+    Tls {
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A CA file given to trust could not be used.
+    #[error("cannot use CA file {}: {reason}", path.display())]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
     },
 
     /// Nothing accepted the TCP connection.
@@ -126,14 +142,6 @@ pub enum Error {
     },
 }
 
-fn tls_hint(scheme: &str) -> &'static str {
-    if scheme.eq_ignore_ascii_case("https") {
-        "; https:// (TLS) is not supported yet"
-    } else {
-        ""
-    }
-}
-
 impl Error {
     /// The HTTP/2 error code involved, if any.
     pub fn reason(&self) -> Option<Reason> {
@@ -187,10 +195,10 @@ mod tests {
             "connection refused by 127.0.0.1:9: is the server running and listening on that port?"
         );
         let e = Error::UnsupportedScheme {
-            url: "https://x/".into(),
-            scheme: "https".into(),
+            url: "ftp://x/".into(),
+            scheme: "ftp".into(),
         };
-        assert!(e.to_string().contains("https:// (TLS) is not supported yet"));
+        assert!(e.to_string().contains("use an http:// (h2c) or https:// URL"), "{e}");
         let e = Error::StreamReset {
             during: "waiting for the response to GET /".into(),
             reason: Reason::REFUSED_STREAM,

@@ -77,6 +77,7 @@ mod error;
 mod promise;
 mod request;
 mod response;
+mod tls;
 mod wire;
 
 pub use connection::{Client, ClientBuilder};

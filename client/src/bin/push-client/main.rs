@@ -21,8 +21,18 @@ use crate::output::Output;
 #[derive(Debug, Parser)]
 #[command(name = "push-client", version)]
 struct Args {
-    /// The URL to GET, e.g. http://127.0.0.1:8080/http2Service (h2c only).
+    /// The URL to GET, e.g. http://127.0.0.1:8080/http2Service (h2c) or
+    /// https://localhost:8443/http2Service (TLS, ALPN h2).
     url: String,
+
+    /// For https://: also trust the CA certificate(s) in this PEM file.
+    #[arg(long, value_name = "PATH")]
+    cacert: Vec<std::path::PathBuf>,
+
+    /// For https://: accept any server certificate without verifying it
+    /// (throwaway test servers only).
+    #[arg(long)]
+    insecure: bool,
 
     /// Reject the promise for PATH (RST_STREAM CANCEL); repeatable.
     #[arg(long, value_name = "PATH")]
@@ -57,7 +67,10 @@ struct Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         let code = match e {
-            Error::InvalidUrl { .. } | Error::UnsupportedScheme { .. } | Error::InvalidRequest { .. } => 2,
+            Error::InvalidUrl { .. }
+            | Error::UnsupportedScheme { .. }
+            | Error::InvalidRequest { .. }
+            | Error::CaFile { .. } => 2,
             _ => 1,
         };
         Failure {
@@ -138,7 +151,11 @@ fn wants_rejecting(args: &Args, promise: &PushPromise) -> bool {
 }
 
 async fn run(args: &Args, out: &Output) -> Result<(), Failure> {
-    let client = Client::builder().enable_push(!args.no_push).connect(&args.url).await?;
+    let mut builder = Client::builder().enable_push(!args.no_push).insecure(args.insecure);
+    for ca in &args.cacert {
+        builder = builder.ca_file(ca);
+    }
+    let client = builder.connect(&args.url).await?;
     let mut request = Request::get(request_path(&args.url));
     for (name, value) in &args.headers {
         request = request.header(name.as_str(), value.as_str());
