@@ -419,6 +419,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Tapped<T> {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
