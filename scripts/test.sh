@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: builds the guest components, then the whole workspace's
-# tests (unit, integration against the real push-host binary, nghttp/nghttpd
-# interop, doc tests). Needs nghttp2-client and nghttp2-server (.ci/run
-# installs them). Ends with one line: "tests: N passed, M failed".
+# Runs every test: installs the Debian packages the tests use if missing
+# (scripts/install-test-deps.sh: nghttp2, curl, chromium), builds the guest
+# components, then the whole workspace's tests (unit, integration against
+# the real push-host binary, nghttp/nghttpd/curl/chromium interop, doc
+# tests). Ends with one line: "tests: N passed, M failed".
 #
 # Every test binary runs (--no-fail-fast). M counts failed tests, plus one
 # for each test binary that crashed or stopped without its summary line, plus
@@ -19,7 +20,7 @@ summary() { # passed failed
   echo "tests: $1 passed, $2 failed"
 }
 
-if ! scripts/build-guests.sh || ! cargo build --workspace --bins; then
+if ! scripts/install-test-deps.sh || ! scripts/build-guests.sh || ! cargo build --workspace --bins; then
   echo "the build failed" >&2
   summary 0 1
   exit 1

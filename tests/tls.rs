@@ -197,3 +197,49 @@ fn bad_certificates_and_keys_stop_start_up_naming_the_file() {
         "{err}"
     );
 }
+
+/// A real browser: headless Chromium (Debian `chromium`) loads a page over
+/// TLS and HTTP/2. Browsers disable push, so the host announces the page's
+/// stylesheet and script in a 103 Early Hints; the browser then requests
+/// both, and its script runs (the dumped DOM shows what it added).
+#[test]
+fn headless_chromium_gets_early_hints_and_renders_the_page() {
+    let pki = Pki::new("chromium");
+    let host = pki.start(&guest("test_guests"));
+    let profile = pki.dir.join("chromium-profile");
+    let url = format!("{}/page", host.url());
+    let out = run_bounded(
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--ignore-certificate-errors",
+                &format!("--user-data-dir={}", profile.display()),
+                "--dump-dom",
+            ])
+            .arg(&url),
+        Duration::from_secs(120),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "chromium failed: {dom}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dom.contains(r#"<h1 id="title">push-host page</h1>"#), "{dom}");
+    assert!(
+        dom.contains(r#"<p id="js">script ran</p>"#),
+        "the script did not run: {dom}"
+    );
+    host.expect_log("GET /page: 103 Early Hints sent: /page.css, /page.js");
+    let log = host.log();
+    let position = |needle: &str| log.find(needle).unwrap_or_else(|| panic!("no {needle:?} in:\n{log}"));
+    let hints = position("103 Early Hints sent");
+    // The browser spoke HTTP/2 (stream ids, not HTTP/1.1 request numbers).
+    assert!(log[..hints].contains("stream=1 GET /page"), "{log}");
+    for asset in ["GET /page.css: handled in", "GET /page.js: handled in"] {
+        assert!(position(asset) > hints, "{asset} before the hints:\n{log}");
+    }
+}

@@ -20,6 +20,7 @@ mod large;
 mod log;
 mod no_response;
 mod oom;
+mod page;
 mod promise_after_respond;
 mod promise_dropped;
 mod promise_n;
@@ -75,6 +76,9 @@ const ROUTES: &[(&str, Route)] = &[
     ("/closed-probe", closed_probe::run),
     ("/push-invalid", push_invalid::run),
     ("/push-spread", push_spread::run),
+    ("/page", page::run),
+    ("/page.css", page::run_asset),
+    ("/page.js", page::run_asset),
 ];
 
 /// The behaviour for `path` (without query), if any.
