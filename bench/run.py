@@ -102,12 +102,42 @@ def servers(tmp):
     }
 
 
+def make_cert(tmp):
+    """A throwaway self-signed certificate for the TLS rows (h2load does not verify)."""
+    key, cert = tmp / "key.pem", tmp / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True)
+    return key, cert
+
+
 def no_push_servers(tmp):
+    """name -> (argv builder, URL builder, h2load options): the h2load rows."""
     hello = str(GUESTS / "hello.wasm")
     host = str(RELEASE / "push-host")
+    key, cert = make_cert(tmp)
+    h2 = ["-c", "8", "-m", "8"]
+    # HTTP/1.1 has no streams: as many connections as h2's streams in flight.
+    h1 = ["--h1", "-c", "64", "-m", "1"]
     return {
-        "push-host hello (no push)": (lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"], "/hello"),
-        "nghttpd static (no push)": (lambda port: ["nghttpd", "--no-tls", "-d", str(tmp), str(port)], "/hello"),
+        "push-host hello (no push)": (
+            lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"],
+            lambda port: f"http://127.0.0.1:{port}/hello", h2),
+        "nghttpd static (no push)": (
+            lambda port: ["nghttpd", "--no-tls", "-d", str(tmp), str(port)],
+            lambda port: f"http://127.0.0.1:{port}/hello", h2),
+        "push-host hello TLS (no push)": (
+            lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}",
+                          "--tls-cert", str(cert), "--tls-key", str(key)],
+            lambda port: f"https://127.0.0.1:{port}/hello", h2),
+        "nghttpd static TLS (no push)": (
+            lambda port: ["nghttpd", "-d", str(tmp), str(port), str(key), str(cert)],
+            lambda port: f"https://127.0.0.1:{port}/hello", h2),
+        "push-host hello HTTP/1.1 (no push)": (
+            lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"],
+            lambda port: f"http://127.0.0.1:{port}/hello", h1),
     }
 
 
@@ -130,9 +160,8 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
 
 
-def h2load(port, pid, path, args):
-    argv = ["taskset", "-c", LOAD_CORE, "h2load", "-n", str(args.h2load_requests), "-c", "8", "-m", "8",
-            f"http://127.0.0.1:{port}{path}"]
+def h2load(url, pid, options, args):
+    argv = ["taskset", "-c", LOAD_CORE, "h2load", "-n", str(args.h2load_requests), *options, url]
     # Warm-up, then the measured run.
     subprocess.run(argv[:4] + ["5000"] + argv[5:], capture_output=True, text=True, timeout=120)
     before = cpu_ticks(pid)
@@ -198,10 +227,10 @@ def main():
             print(f"round {r + 1} {name}: {result['requests_per_sec']:.0f} req/s, "
                   f"p99 {result['p99_ms']} ms, {fmt(result['server_cpu_us_per_request'])} us/req, "
                   f"errors {result['errors']}", flush=True)
-        for name, (argv, path) in plain.items():
+        for name, (argv, url, options) in plain.items():
             port = free_port()
             with Server(argv(port), port) as server:
-                result, cmd = h2load(port, server.proc.pid, path, args)
+                result, cmd = h2load(url(port), server.proc.pid, options, args)
             commands[name] = (" ".join(argv(port)), cmd)
             runs[name].append(result)
             print(f"round {r + 1} {name}: {result['requests_per_sec']:.0f} req/s, "
@@ -251,6 +280,15 @@ def ratio_lines(s):
         lines.append(f"{label}: {fmt(value, 2)} (target {target})")
     p99 = get("push-host wasm", "p99_ms")
     lines.append(f"p99 push-host wasm: {fmt(p99, 2)} ms (target <= 2 ms)")
+    # What TLS and HTTP/1.1 cost (no targets): CPU per request against h2c.
+    for label, name, base in [
+        ("TLS cost, push-host hello: CPU/request TLS / h2c", "push-host hello TLS (no push)", "push-host hello (no push)"),
+        ("TLS cost, nghttpd static: CPU/request TLS / h2c", "nghttpd static TLS (no push)", "nghttpd static (no push)"),
+        ("HTTP/1.1 cost, push-host hello: CPU/request HTTP/1.1 / h2c", "push-host hello HTTP/1.1 (no push)",
+         "push-host hello (no push)"),
+    ]:
+        value = ratio(get(name, "server_cpu_us_per_request"), get(base, "server_cpu_us_per_request"))
+        lines.append(f"{label}: {fmt(value, 2)}")
     return lines
 
 
