@@ -119,6 +119,35 @@ fn curl_over_tls_with_http1_gets_link_headers() {
 }
 
 #[test]
+fn a_client_that_never_starts_tls_is_closed_after_the_handshake_timeout() {
+    use std::io::Read;
+    let pki = Pki::new("silent");
+    let host = support::Host::start(
+        &guest("http2_service"),
+        &[
+            "--tls-cert",
+            pki.cert.to_str().unwrap(),
+            "--tls-key",
+            pki.key.to_str().unwrap(),
+            "--handshake-timeout-s",
+            "0.4",
+        ],
+    );
+    let mut socket = std::net::TcpStream::connect(host.addr).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let read = socket.read_to_end(&mut buf);
+    assert!(read.is_ok(), "closed, not timed out: {read:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
+    );
+    host.expect_log("no TLS handshake within the handshake timeout of 0.4 s; closed");
+}
+
+#[test]
 fn curl_refuses_the_certificate_without_the_ca() {
     let pki = Pki::new("untrusted");
     let host = pki.start(&guest("http2_service"));
