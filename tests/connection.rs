@@ -157,7 +157,7 @@ async fn a_client_that_sends_nothing_is_closed_after_the_handshake_timeout() {
     }
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(350), "closed after {waited:?}");
-    host.expect_log_async("no HTTP/2 preface within the handshake timeout of 0.4 s; closed")
+    host.expect_log_async("nothing received within the handshake timeout of 0.4 s; closed")
         .await;
     // The server still serves.
     let mut send = h2c::connect(host.addr, true).await;

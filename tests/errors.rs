@@ -340,11 +340,15 @@ async fn a_client_that_resets_its_request_does_not_disturb_others() {
     let mut send = send;
     h2c::assert_hello(&mut send, host.addr).await;
     host.expect_log("client reset its request stream (CANCEL)");
-    // Garbage on a new connection closes that connection only.
+    // Garbage on a new connection closes that connection only: a broken
+    // HTTP/2 preface, then bytes that are neither HTTP/2 nor HTTP/1.1.
     use tokio::io::AsyncWriteExt;
     let mut raw = tokio::net::TcpStream::connect(host.addr).await.unwrap();
-    raw.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
-    host.expect_log("handshake failed");
+    raw.write_all(b"PRI * HTTP/9.9\r\n\r\nXX\r\n\r\n").await.unwrap();
+    host.expect_log("HTTP/2 handshake failed");
+    let mut raw = tokio::net::TcpStream::connect(host.addr).await.unwrap();
+    raw.write_all(b"\x16\x03\x01\x02\x00garbage\r\n\r\n").await.unwrap();
+    host.expect_log("HTTP/1.1 connection ended");
     h2c::assert_hello(&mut send, host.addr).await;
 }
 

@@ -243,7 +243,7 @@ async fn malformed_url_fails_with_one_line() {
         ("http//127.0.0.1/x", "invalid URL `http//127.0.0.1/x`"),
         ("http://", "invalid URL"),
         ("http://127.0.0.1:99999/", "invalid URL"),
-        ("https://127.0.0.1/", "https:// (TLS) is not supported yet"),
+        ("ftp://127.0.0.1/", "use an http:// (h2c) or https:// URL"),
         ("ftp://127.0.0.1/", "unsupported URL scheme `ftp`"),
     ] {
         let run = run_cli(&[url]).await;

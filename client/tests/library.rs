@@ -309,8 +309,18 @@ async fn connect_errors_are_typed() {
     );
     let err = Client::connect("http//missing-colon").await.unwrap_err();
     assert!(matches!(err, Error::InvalidUrl { .. }), "{err:?}");
-    let err = Client::connect("https://127.0.0.1:1/").await.unwrap_err();
+    let err = Client::connect("ftp://127.0.0.1:1/").await.unwrap_err();
     assert!(matches!(err, Error::UnsupportedScheme { .. }), "{err:?}");
+    let port = closed_port().await;
+    let err = Client::connect(&format!("https://127.0.0.1:{port}/"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::ConnectionRefused {
+            addr: format!("127.0.0.1:{port}")
+        }
+    );
 }
 
 #[tokio::test]

@@ -74,7 +74,7 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
             let timeout = runtime.limits().handshake_timeout;
             let deadline = Instant::now() + timeout;
             match tls {
-                None => match first_bytes_are_http1(&socket, deadline).await {
+                None => match first_bytes_are_http1(&socket, deadline, timeout).await {
                     Ok(false) => serve_connection(runtime, socket, peer, id, deadline, cx).await,
                     Ok(true) => serve_http1(runtime, socket, peer, id, false, cx).await,
                     Err(why) => tracing::info!("conn={id} from {peer}: {why}; closed"),
@@ -120,7 +120,7 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
 /// Tells an HTTP/1.1 client from an HTTP/2 one (prior knowledge) by its
 /// first bytes: the HTTP/2 preface starts with `PRI `, which no HTTP/1.1
 /// request does. Waits for them until `deadline`.
-async fn first_bytes_are_http1(socket: &TcpStream, deadline: Instant) -> Result<bool, String> {
+async fn first_bytes_are_http1(socket: &TcpStream, deadline: Instant, timeout: Duration) -> Result<bool, String> {
     const PREFIX: &[u8] = b"PRI ";
     let mut buf = [0; 4];
     let peek = async {
@@ -134,12 +134,15 @@ async fn first_bytes_are_http1(socket: &TcpStream, deadline: Instant) -> Result<
             }
             // A partial `PRI`: wait for more.
             socket.readable().await.map_err(|e| format!("read failed: {e}"))?;
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     };
-    tokio::time::timeout_at(deadline, peek)
-        .await
-        .unwrap_or_else(|_| Err("no request within the handshake timeout".to_string()))
+    tokio::time::timeout_at(deadline, peek).await.unwrap_or_else(|_| {
+        Err(format!(
+            "nothing received within the handshake timeout of {}",
+            secs(timeout)
+        ))
+    })
 }
 
 /// A connection slot, waiting (and saying so once) while all are taken.
