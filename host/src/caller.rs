@@ -37,7 +37,13 @@ pub struct CallerState {
     early_hints: bool,
     /// Paths promised while push is off, for the 103 and `link` headers.
     hints: Vec<String>,
+    /// Whether a promised (authority, path) is this handler's to push (the
+    /// tenant's own routes); `None`: every same-authority path is.
+    owns: Option<PromiseScope>,
 }
+
+/// Decides whether a promised (authority, path) routes to the promising tenant.
+pub type PromiseScope = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
 
 impl CallerState {
     /// State for a request whose response goes out through `respond`.
@@ -63,6 +69,7 @@ impl CallerState {
             main_sent_rx,
             early_hints: limits.early_hints,
             hints: Vec::new(),
+            owns: None,
         }
     }
 
@@ -83,7 +90,27 @@ impl CallerState {
             main_sent_rx,
             early_hints: false,
             hints: Vec::new(),
+            owns: None,
         }
+    }
+
+    /// Limits promises to paths `scope` accepts (a tenant's own routes).
+    pub fn restrict_promises(&mut self, scope: PromiseScope) {
+        self.owns = Some(scope);
+    }
+
+    /// Checks a promise's request, including the tenant scope.
+    fn check_promise(&self, p: &WitPushPromise) -> Result<http::Request<()>, String> {
+        let request = validate::promise(&self.scheme, &self.authority, &p.method, &p.path, &p.headers)?;
+        if let Some(owns) = &self.owns
+            && !owns(&self.authority, &p.path)
+        {
+            return Err(format!(
+                "{} routes to another tenant: a tenant may promise only its own paths (RFC 9113 section 10.4)",
+                p.path
+            ));
+        }
+        Ok(request)
     }
 
     /// Whether the guest has sent its main response.
@@ -141,12 +168,17 @@ impl CallerHost for HostState {
         if c.responded {
             return Ok(Err(WitError::Closed));
         }
-        let send = match c.respond.as_mut() {
+        match c.respond.as_mut() {
             None => return Ok(Err(WitError::Closed)),
-            Some(Responder::H2(send)) => send,
+            Some(Responder::H2(send)) => {
+                if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
+                    tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
+                    return Ok(Err(WitError::Closed));
+                }
+            }
             // HTTP/1.1 cannot push: the path becomes a `link` header.
             Some(Responder::Http1(_)) => {
-                if let Err(why) = validate::promise(&c.scheme, &c.authority, &p.method, &p.path, &p.headers) {
+                if let Err(why) = c.check_promise(&p) {
                     return Ok(Err(WitError::Invalid(why)));
                 }
                 if c.promised >= c.max_pushes {
@@ -161,12 +193,8 @@ impl CallerHost for HostState {
                 }
                 return Ok(Err(WitError::PushDisabled));
             }
-        };
-        if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
-            tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
-            return Ok(Err(WitError::Closed));
         }
-        let request = match validate::promise(&c.scheme, &c.authority, &p.method, &p.path, &p.headers) {
+        let request = match c.check_promise(&p) {
             Ok(r) => r,
             Err(why) => return Ok(Err(WitError::Invalid(why))),
         };
@@ -191,6 +219,9 @@ impl CallerHost for HostState {
             );
             return Ok(Err(WitError::Refused));
         }
+        let Some(Responder::H2(send)) = c.respond.as_mut() else {
+            return Ok(Err(WitError::Closed));
+        };
         let conn = c.conn.clone();
         let parent = send.stream_id().as_u32();
         let mut last = conn.last_promise().lock().await;

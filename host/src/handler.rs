@@ -27,6 +27,8 @@ pub enum Failure {
     },
     /// No instance came free within the queue timeout.
     Busy,
+    /// No tenant serves the request's authority and path (`404`).
+    NotFound(String),
 }
 
 /// What a request's handler left behind: the unused response handle (if it

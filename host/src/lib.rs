@@ -13,6 +13,8 @@
 //! - [`runtime`]: the wasm [`Handler`]: engine, component loading and checks,
 //!   one `Store` per request, deadlines (epoch interruption), trap
 //!   classification.
+//! - [`tenants`]: many components on one host (`--config`): the hosting
+//!   file, routing, one shared sandbox.
 //! - [`native`]: the seed service compiled in (`--native-seed`), for
 //!   benchmarks only.
 //! - [`server`]: the listener: accept (TLS first with [`tls`]), the
@@ -59,6 +61,7 @@ pub mod server;
 pub mod sniff;
 pub mod state;
 pub mod stdio;
+pub mod tenants;
 pub mod tls;
 pub mod validate;
 
@@ -66,5 +69,6 @@ pub use config::Limits;
 pub use generated::WitRequest;
 pub use handler::Handler;
 pub use native::NativeSeed;
-pub use runtime::{LoadError, Runtime};
+pub use runtime::{LoadError, Pool, Runtime, Sandbox};
 pub use server::{ServeOptions, Stopped, serve};
+pub use tenants::Hosting;

@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::Parser;
 use std::sync::Arc;
 
-use push_host::{Limits, NativeSeed, Runtime, ServeOptions};
+use clap::{CommandFactory, FromArgMatches};
+use push_host::{Hosting, Limits, NativeSeed, Runtime, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
 /// mimalloc instead of glibc's malloc: the request path allocates many small,
@@ -23,17 +24,30 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(version, about)]
 struct Args {
     /// The handler component (.wasm, built for wasm32-wasip2).
-    #[arg(long, required_unless_present = "native_seed", conflicts_with = "native_seed")]
+    #[arg(
+        long,
+        required_unless_present_any = ["native_seed", "config"],
+        conflicts_with_all = ["native_seed", "config"]
+    )]
     module: Option<PathBuf>,
+    /// Serve many tenants from a hosting file (TOML: listen, [defaults],
+    /// [[tenant]] with module, routes, limits, env); see the README.
+    #[arg(long, conflicts_with = "native_seed")]
+    config: Option<PathBuf>,
+    /// Check the hosting file (or the module) and every component it names,
+    /// print what would be served, and exit without serving.
+    #[arg(long)]
+    check: bool,
     /// Benchmarks only: serve the seed service compiled into the host
     /// instead of a component (same checks and h2 path, no wasm), to measure
     /// what the sandbox costs.
     #[arg(long)]
     native_seed: bool,
     /// Address to listen on (h2c with prior knowledge, or TLS with
-    /// `--tls-cert`/`--tls-key`); port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:7090")]
-    listen: SocketAddr,
+    /// `--tls-cert`/`--tls-key`); port 0 picks a free port. Default
+    /// 127.0.0.1:7090, or the hosting file's `listen`.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// Serve TLS with this certificate chain (PEM, leaf first); ALPN `h2`.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -131,8 +145,37 @@ async fn main() {
     }
 }
 
+/// The limit flags: with `--config` their values come from `[defaults]`.
+const LIMIT_FLAGS: &[&str] = &[
+    "timeout_ms",
+    "memory_mb",
+    "max_pushes",
+    "max_body_bytes",
+    "max_concurrent",
+    "queue_timeout_ms",
+    "max_streams",
+    "max_connections",
+    "handshake_timeout_s",
+    "idle_timeout_s",
+    "keepalive_s",
+    "push_diary",
+    "early_hints",
+    "shutdown_timeout_s",
+];
+
 async fn run() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let args = Args::from_arg_matches(&matches)?;
+    if args.config.is_some()
+        && let Some(flag) = LIMIT_FLAGS
+            .iter()
+            .find(|id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+    {
+        anyhow::bail!(
+            "--{} cannot be combined with --config: set `{flag}` in the hosting file's [defaults]",
+            flag.replace('_', "-")
+        );
+    }
     // The log goes to stderr from its own thread, through a buffer flushed
     // whenever no line is waiting: under load many lines share one write, and
     // no request waits for the terminal. Lines are never dropped (a full
@@ -150,31 +193,56 @@ async fn run() -> anyhow::Result<()> {
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let limits = args.limits()?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(push_host::tls::load(cert, key)?),
-        _ => None,
+    let hosting = match &args.config {
+        Some(path) => Some(push_host::tenants::config::load(path)?),
+        None => None,
     };
-    let loaded = match &args.module {
-        Some(module) => Loaded::Wasm(Runtime::load(module, limits).await?),
-        None => {
+    let tls_files = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => hosting.as_ref().and_then(|h| h.tls.clone()),
+    };
+    let tls = match &tls_files {
+        Some((cert, key)) => Some(push_host::tls::load(cert, key)?),
+        None => None,
+    };
+    let loaded = match (&args.module, &hosting) {
+        (Some(module), _) => Loaded::Wasm(Runtime::load(module, limits).await?),
+        (None, Some(config)) => Loaded::Hosting(Hosting::load(config).await?),
+        (None, None) => {
             tracing::warn!(
                 "--native-seed: serving the seed service compiled into the host, no sandbox (benchmarks only)"
             );
             Loaded::Native(NativeSeed::new(limits))
         }
     };
-    let listener = listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
+    if args.check {
+        let what = match (&loaded, &args.config) {
+            (Loaded::Hosting(h), Some(path)) => format!("{}: OK: tenants {}", path.display(), h.names().join(", ")),
+            _ => "OK".to_string(),
+        };
+        println!("{what}");
+        return Ok(());
+    }
+    let listen_on = args
+        .listen
+        .or(hosting.as_ref().and_then(|h| h.listen))
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 7090)));
+    let listener = listen(listen_on).with_context(|| format!("cannot listen on {listen_on}"))?;
     let addr = listener.local_addr().context("listening address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("Serving HTTP/2 on {scheme}://{addr}/");
     let options = ServeOptions {
         tls,
         shutdown: shutdown_on_signal()?,
-        shutdown_timeout: Duration::from_secs_f64(args.shutdown_timeout_s),
+        shutdown_timeout: hosting
+            .as_ref()
+            .and_then(|h| h.shutdown_timeout)
+            .unwrap_or(Duration::from_secs_f64(args.shutdown_timeout_s)),
     };
     match loaded {
         Loaded::Wasm(runtime) => push_host::serve(listener, runtime, options).await,
         Loaded::Native(native) => push_host::serve(listener, native, options).await,
+        Loaded::Hosting(hosting) => push_host::serve(listener, hosting, options).await,
     };
     Ok(())
 }
@@ -218,4 +286,5 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener
 enum Loaded {
     Wasm(Arc<Runtime>),
     Native(Arc<NativeSeed>),
+    Hosting(Arc<Hosting>),
 }

@@ -124,6 +124,7 @@ pub(crate) async fn run<H: Handler>(
             None,
         ),
         Some(Failure::Trapped { kind, detail }) => (500, format!("guest trapped: {kind}"), format!(": {detail}"), None),
+        Some(Failure::NotFound(why)) => (404, why, String::new(), None),
         Some(Failure::Busy) => (
             503,
             format!(

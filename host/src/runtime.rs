@@ -100,18 +100,84 @@ impl std::fmt::Display for DeadlineExceeded {
 
 impl std::error::Error for DeadlineExceeded {}
 
+/// The process's one wasm engine: the pooling allocator sized for every
+/// component it will run, WASI and `caller` linked once, and the epoch
+/// ticker. Components ([`Runtime`]) are loaded into it.
+#[derive(Clone)]
+pub struct Sandbox {
+    engine: Engine,
+    linker: Arc<Linker<HostState>>,
+}
+
+/// The engine-wide sizes of the instance pool.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// Instances alive at once, over all components.
+    pub instances: u32,
+    /// The largest linear memory any component may have.
+    pub memory_bytes: usize,
+    /// Whether any component has a deadline (epoch interruption on).
+    pub deadlines: bool,
+    /// Keep pool pages resident between instances.
+    pub keep_resident: bool,
+}
+
+impl Pool {
+    /// The pool for one component under `limits`.
+    pub fn for_limits(limits: &Limits) -> Pool {
+        Pool {
+            instances: limits.max_concurrent,
+            memory_bytes: limits.memory_bytes,
+            deadlines: limits.has_deadline(),
+            keep_resident: limits.keep_resident,
+        }
+    }
+}
+
+impl Sandbox {
+    /// Builds the engine and linker; starts the epoch ticker if needed.
+    pub fn new(pool: &Pool) -> Result<Self, LoadError> {
+        let engine = engine(pool).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        crate::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        if pool.deadlines {
+            start_epoch_ticker(&engine);
+        }
+        Ok(Sandbox {
+            engine,
+            linker: Arc::new(linker),
+        })
+    }
+}
+
 /// A loaded component, ready to serve requests.
 pub struct Runtime {
     engine: Engine,
     pre: ServicePre<HostState>,
     limits: Limits,
     admission: Admission,
+    /// The only environment variables its guests see.
+    env: Arc<[(String, String)]>,
 }
 
 impl Runtime {
-    /// Builds the engine, loads and checks `path`, links WASI and `caller`, and
-    /// starts the epoch ticker.
+    /// Builds an engine of its own, loads and checks `path`, links WASI and
+    /// `caller`, and starts the epoch ticker: one component per process.
     pub async fn load(path: &Path, limits: Limits) -> Result<Arc<Self>, LoadError> {
+        let sandbox = Sandbox::new(&Pool::for_limits(&limits))?;
+        Self::load_into(&sandbox, path, limits, Vec::new()).await
+    }
+
+    /// Loads and checks `path` into `sandbox`, to run under `limits` with the
+    /// environment `env`.
+    pub async fn load_into(
+        sandbox: &Sandbox,
+        path: &Path,
+        limits: Limits,
+        env: Vec<(String, String)>,
+    ) -> Result<Arc<Self>, LoadError> {
         let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
             path: path.to_owned(),
             error,
@@ -123,7 +189,7 @@ impl Runtime {
         if bytes[4..8] == [1, 0, 0, 0] {
             return Err(LoadError::CoreModule { path });
         }
-        let engine = engine(&limits).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let engine = sandbox.engine.clone();
         let component = Component::new(&engine, &bytes).map_err(|e| {
             let message = format!("{e:#}");
             if message.contains("pooling allocator") {
@@ -138,26 +204,23 @@ impl Runtime {
                 }
             }
         })?;
-        let mut linker = Linker::<HostState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-        crate::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
-            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-        let instance_pre = linker.instantiate_pre(&component).map_err(|e| LoadError::Imports {
-            path: path.clone(),
-            message: format!("{e:#}"),
-        })?;
+        let instance_pre = sandbox
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Imports {
+                path: path.clone(),
+                message: format!("{e:#}"),
+            })?;
         let pre = ServicePre::new(instance_pre).map_err(|e| LoadError::NoHandler {
             path: path.clone(),
             message: format!("{e:#}"),
         })?;
-        if limits.has_deadline() {
-            start_epoch_ticker(&engine);
-        }
         let runtime = Runtime {
             engine,
             pre,
             admission: Admission::new(&limits),
             limits,
+            env: env.into(),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
             path: path.clone(),
@@ -181,7 +244,7 @@ impl Runtime {
         let caller = CallerState::detached();
         let mut store = Store::new(
             &self.engine,
-            HostState::new(caller, self.limits.memory_bytes, "start-up".into()),
+            HostState::new(caller, self.limits.memory_bytes, &self.env, "start-up".into()),
         );
         store.limiter(|s| &mut s.limiter);
         if self.limits.has_deadline() {
@@ -207,7 +270,10 @@ impl Handler for Runtime {
             let mut caller = caller;
             return (caller.take_unanswered(), Some(Failure::Busy));
         };
-        let mut store = Store::new(&self.engine, HostState::new(caller, self.limits.memory_bytes, tag));
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(caller, self.limits.memory_bytes, &self.env, tag),
+        );
         store.limiter(|s| &mut s.limiter);
         let timeout = self.limits.timeout;
         if self.limits.has_deadline() {
@@ -270,13 +336,13 @@ const MEMORY_KEEP_RESIDENT: usize = 4 << 20;
 /// Table bytes kept resident per pool slot.
 const TABLE_KEEP_RESIDENT: usize = 64 << 10;
 
-fn engine(limits: &Limits) -> wasmtime::Result<Engine> {
+fn engine(limits: &Pool) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(limits.max_concurrent)
-        .total_core_instances(limits.max_concurrent * 4)
-        .total_memories(limits.max_concurrent * 2)
-        .total_tables(limits.max_concurrent * 4)
-        .total_stacks(limits.max_concurrent)
+    pool.total_component_instances(limits.instances)
+        .total_core_instances(limits.instances * 4)
+        .total_memories(limits.instances * 2)
+        .total_tables(limits.instances * 4)
+        .total_stacks(limits.instances)
         .max_memory_size(limits.memory_bytes)
         .max_core_instances_per_component(20)
         .max_memories_per_component(4)
@@ -294,7 +360,7 @@ fn engine(limits: &Limits) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-        .epoch_interruption(limits.has_deadline())
+        .epoch_interruption(limits.deadlines)
         .max_wasm_stack(1 << 20);
     // For `perf` profiles: name the compiled guest functions in
     // /tmp/perf-PID.map (see bench/README.md).

@@ -19,10 +19,12 @@ pub struct HostState {
 }
 
 impl HostState {
-    /// A sandbox with stdout/stderr going to the log, clocks and random, and
-    /// nothing else: no environment, no arguments, no files, no sockets.
-    pub fn new(caller: CallerState, memory_bytes: usize, tag: Arc<str>) -> Self {
+    /// A sandbox with stdout/stderr going to the log, clocks and random, the
+    /// environment `env` (its tenant's; empty by default), and nothing else:
+    /// no arguments, no files, no sockets.
+    pub fn new(caller: CallerState, memory_bytes: usize, env: &[(String, String)], tag: Arc<str>) -> Self {
         let wasi = WasiCtx::builder()
+            .envs(env)
             .stdout(LogStream::new(Channel::Stdout, tag.clone()))
             .stderr(LogStream::new(Channel::Stderr, tag))
             .allow_tcp(false)

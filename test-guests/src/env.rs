@@ -3,6 +3,7 @@
 //! `tcp=<...>` for a connection to the request's own authority (the host's
 //! listening address, known to accept connections), `udp=<...>` for binding a
 //! UDP socket on `127.0.0.1:0`, `dns=<...>` for resolving `localhost`.
+//! A last line `env=NAME=VALUE,...` lists the variables (sorted).
 //! `KIND` is the `std::io::ErrorKind`, e.g. `PermissionDenied` (a denied
 //! lookup reads `Uncategorized: ... Non-recoverable error`: wasmtime answers
 //! it with PERMANENT_RESOLVER_FAILURE).
@@ -21,7 +22,10 @@ pub fn run(request: Request, caller: &Caller) {
     };
     let udp = describe(UdpSocket::bind("127.0.0.1:0"));
     let dns = describe(("localhost", 80).to_socket_addrs());
-    let body = format!("vars={vars}\nargs={args}\nread_dir={read_dir}\ntcp={tcp}\nudp={udp}\ndns={dns}\n");
+    let mut env: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+    env.sort();
+    let env = env.join(",");
+    let body = format!("vars={vars}\nargs={args}\nread_dir={read_dir}\ntcp={tcp}\nudp={udp}\ndns={dns}\nenv={env}\n");
     crate::support::respond(caller, Response::text(body));
 }
 

@@ -1,0 +1,213 @@
+//! Many tenants on one host (`--config hosting.toml`): routing by authority
+//! and path prefix, 404 for the rest, per-tenant limits and environment,
+//! promises only within a tenant's own routes, `--check`, and every bad
+//! hosting file stopping start-up with one line naming the file, key and line.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Host, guest, h2c, run_bounded};
+
+/// A directory with both guests copied in and `hosting.toml` written.
+fn hosting(name: &str, toml: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("push-host-tenants-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for g in ["http2_service", "test_guests"] {
+        std::fs::copy(guest(g), dir.join(format!("{g}.wasm"))).unwrap();
+    }
+    let file = dir.join("hosting.toml");
+    std::fs::write(&file, toml).unwrap();
+    file
+}
+
+const TWO_TENANTS: &str = r#"
+[defaults]
+max_pushes = 8
+
+[[tenant]]
+name = "seed"
+module = "http2_service.wasm"
+routes = ["127.0.0.1"]
+
+[[tenant]]
+name = "guests"
+module = "test_guests.wasm"
+routes = ["localhost", "127.0.0.1/env", "127.0.0.1/promise-n"]
+[tenant.limits]
+timeout_ms = 300
+[tenant.env]
+GREETING = "hello"
+"#;
+
+fn start(file: &Path) -> Host {
+    Host::start_with(&["--config", file.to_str().unwrap()], "info")
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = run_bounded(Command::new("curl").args(args), Duration::from_secs(30));
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn requests_reach_the_tenant_their_authority_and_path_route_to() {
+    let host = start(&hosting("route", TWO_TENANTS));
+    let port = host.addr.port();
+    // 127.0.0.1: the seed, with its pushes.
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::get(&mut send, host.addr, "/http2Service").await;
+    assert_eq!(ex.response.text(), r#"{"response":{"name":"main resource"}}"#);
+    assert_eq!(ex.pushes.len(), 3);
+    // localhost (any port, any case): the test guests.
+    let hello = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        &format!("http://LocalHost:{port}/hello"),
+    ]);
+    assert_eq!(hello, "hello");
+    // A longer prefix on 127.0.0.1 wins over the seed's whole host.
+    let env = curl(&["-s", &format!("http://127.0.0.1:{port}/env")]);
+    assert!(env.contains("vars=1\n"), "{env}");
+    // No route: 404 with a one-line body, in the log too.
+    let out = curl(&[
+        "-s",
+        "-H",
+        "host: elsewhere.test",
+        "-w",
+        " %{http_code}",
+        &format!("http://127.0.0.1:{port}/x"),
+    ]);
+    assert_eq!(out, "no tenant serves elsewhere.test/x\n 404");
+    host.expect_log("404: no tenant serves elsewhere.test/x");
+}
+
+#[test]
+fn each_tenant_sees_only_its_own_environment_and_limits() {
+    let host = start(&hosting("env", TWO_TENANTS));
+    let port = host.addr.port();
+    let env = curl(&["-s", &format!("http://localhost:{port}/env")]);
+    assert!(env.lines().any(|l| l == "env=GREETING=hello"), "{env}");
+    // The seed tenant has no env and the default deadline; the guests
+    // tenant's 300 ms deadline applies to it alone.
+    let spin = curl(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://localhost:{port}/spin"),
+    ]);
+    assert_eq!(spin, "504");
+    host.expect_log("GET /spin: 504: handler timed out after 300 ms");
+}
+
+#[tokio::test]
+async fn a_tenant_cannot_promise_a_path_another_tenant_serves() {
+    let host = start(&hosting("foreign", TWO_TENANTS));
+    let mut send = h2c::connect(host.addr, true).await;
+    // The guests tenant serves 127.0.0.1/promise-n, but /n/0 on 127.0.0.1
+    // routes to the seed tenant.
+    let ex = h2c::get(&mut send, host.addr, "/promise-n?n=1").await;
+    assert_eq!(ex.response.text(), "promised 0");
+    assert!(ex.promises.is_empty());
+    host.expect_log("promise-n: promise of /n/0 failed: invalid: /n/0 routes to another tenant");
+}
+
+#[test]
+fn check_validates_and_exits_without_serving() {
+    let file = hosting("check", TWO_TENANTS);
+    let out = run_bounded(
+        Command::new(support::push_host_bin()).args(["--config", file.to_str().unwrap(), "--check"]),
+        Duration::from_secs(60),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.trim(), format!("{}: OK: tenants seed, guests", file.display()));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("Serving"));
+}
+
+/// Runs push-host on a bad hosting file; returns its one line of stderr.
+fn fails(name: &str, toml: &str, extra: &[&str]) -> String {
+    let file = hosting(name, toml);
+    let out = run_bounded(
+        Command::new(support::push_host_bin())
+            .args(["--config", file.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(extra),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "accepted: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains(&file.display().to_string()) || !extra.is_empty(),
+        "{stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn bad_hosting_files_stop_start_up_naming_file_key_and_line() {
+    let tenant = "[[tenant]]\nname = \"a\"\nmodule = \"test_guests.wasm\"\nroutes = [\"localhost\"]\n";
+    let err = fails("syntax", "listen = \n", &[]);
+    assert!(err.contains("hosting.toml:1: "), "{err}");
+    let err = fails("unknown", &format!("{tenant}colour = \"blue\"\n"), &[]);
+    assert!(err.contains("hosting.toml:5: unknown field `colour`"), "{err}");
+    let err = fails(
+        "missing",
+        "[[tenant]]\nname = \"a\"\nmodule = \"nope.wasm\"\nroutes = [\"localhost\"]\n",
+        &[],
+    );
+    assert!(err.contains("hosting.toml:3: tenant \"a\": module"), "{err}");
+    assert!(err.contains("nope.wasm does not exist"), "{err}");
+    let err = fails(
+        "dup-name",
+        &format!("{tenant}{}", tenant.replace("localhost", "b.test")),
+        &[],
+    );
+    assert!(err.contains("hosting.toml:6: tenant.name \"a\" is used twice"), "{err}");
+    let err = fails(
+        "dup-route",
+        &format!("{tenant}{}", tenant.replace("\"a\"", "\"b\"")),
+        &[],
+    );
+    assert!(
+        err.contains("hosting.toml:8: tenant \"b\": route \"localhost\" is already tenant \"a\"'s"),
+        "{err}"
+    );
+    let err = fails(
+        "bad-limit",
+        &format!("{tenant}[tenant.limits]\nmax_concurrent = 0\n"),
+        &[],
+    );
+    assert!(
+        err.contains("hosting.toml:6: tenant \"a\": limits.max_concurrent must be at least 1"),
+        "{err}"
+    );
+    let err = fails(
+        "tenant-only",
+        &format!("{tenant}[tenant.limits]\nmax_streams = 5\n"),
+        &[],
+    );
+    assert!(err.contains("hosting.toml:6: unknown field `max_streams`"), "{err}");
+    let err = fails("bad-route", &tenant.replace("localhost", "localhost:7090"), &[]);
+    assert!(
+        err.contains("hosting.toml:4: tenant \"a\": route \"localhost:7090\": ports are ignored"),
+        "{err}"
+    );
+    let err = fails("no-tenant", "[defaults]\ntimeout_ms = 5\n", &[]);
+    assert!(err.contains("no [[tenant]]"), "{err}");
+    let err = fails("not-wasm", &tenant.replace("test_guests.wasm", "hosting.toml"), &[]);
+    assert!(
+        err.contains("tenant \"a\": ") && err.contains("is not a WebAssembly file"),
+        "{err}"
+    );
+    let err = fails("flag", tenant, &["--timeout-ms", "5"]);
+    assert!(err.contains("--timeout-ms cannot be combined with --config"), "{err}");
+}
