@@ -282,3 +282,43 @@ async fn overload_gets_503s_never_a_crash() {
     let mut send = h2c::connect(host.addr, true).await;
     h2c::assert_hello(&mut send, host.addr).await;
 }
+
+/// The process's memory budget: far below max_concurrent × memory_mb, it
+/// bounds what all live instances hold together. Growths past it fail like
+/// growths past the per-instance cap (a trap, 500, a log line naming the
+/// budget); what was reserved comes back when each instance ends.
+#[tokio::test]
+async fn the_memory_budget_bounds_all_instances_together() {
+    // 10 instances × 64 MiB could take 640 MiB; the budget is 48.
+    let host = test_host(&["--memory-budget-mb", "48", "--max-concurrent", "10"]);
+    let rss_before = rss_kib(host.pid());
+    let mut send = h2c::connect(host.addr, true).await;
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let mut send = send.clone();
+        let addr = host.addr;
+        tasks.push(tokio::spawn(async move {
+            h2c::get(&mut send, addr, "/hold?mb=16&ms=400").await.response.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort_unstable();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        (1..=2).contains(&ok),
+        "16 MiB each: at most 2 fit in 48 MiB: {statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 500), "{statuses:?}");
+    host.expect_log("did not fit in the memory budget of 48 MiB (all instances together)");
+    let rss_after = rss_kib(host.pid());
+    assert!(
+        rss_after < rss_before + 80 * 1024,
+        "RSS grew from {rss_before} KiB to {rss_after} KiB"
+    );
+    // Everything was given back: one instance can take 40 MiB now.
+    let ex = h2c::get(&mut send, host.addr, "/hold?mb=40&ms=0").await;
+    assert_eq!((ex.response.status, ex.response.text().as_str()), (200, "held 40 MiB"));
+}

@@ -211,3 +211,40 @@ fn bad_hosting_files_stop_start_up_naming_file_key_and_line() {
     let err = fails("flag", tenant, &["--timeout-ms", "5"]);
     assert!(err.contains("--timeout-ms cannot be combined with --config"), "{err}");
 }
+
+#[tokio::test]
+async fn a_tenant_share_of_the_memory_budget_bounds_that_tenant_only() {
+    let toml = r#"
+[defaults]
+memory_budget_mb = 512
+
+[[tenant]]
+name = "small"
+module = "test_guests.wasm"
+routes = ["localhost"]
+[tenant.limits]
+memory_budget_mb = 24
+
+[[tenant]]
+name = "big"
+module = "test_guests.wasm"
+routes = ["127.0.0.1"]
+"#;
+    let host = start(&hosting("share", toml));
+    let port = host.addr.port();
+    let small = curl(&[
+        "-s",
+        "-w",
+        " %{http_code}",
+        &format!("http://localhost:{port}/hold?mb=32"),
+    ]);
+    assert!(small.ends_with(" 500"), "{small}");
+    host.expect_log("did not fit in its tenant's memory budget of 24 MiB");
+    let big = curl(&[
+        "-s",
+        "-w",
+        " %{http_code}",
+        &format!("http://127.0.0.1:{port}/hold?mb=32"),
+    ]);
+    assert_eq!(big, "held 32 MiB 200");
+}

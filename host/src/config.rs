@@ -43,6 +43,12 @@ pub struct Limits {
     /// When the client disables push, announce promised paths in a
     /// `103 Early Hints` response and as `link` headers on the final one.
     pub early_hints: bool,
+    /// The linear memory of all live instances of the process together
+    /// (`None`: half the machine's memory, see [`crate::budget`]).
+    pub memory_budget: Option<usize>,
+    /// A tenant's share of it: its live instances together (`None`: no
+    /// share of its own).
+    pub memory_share: Option<usize>,
 }
 
 impl Default for Limits {
@@ -63,6 +69,8 @@ impl Default for Limits {
             keepalive: Duration::from_secs(30),
             push_diary: 256,
             early_hints: true,
+            memory_budget: None,
+            memory_share: None,
         }
     }
 }

@@ -37,12 +37,14 @@
 //!   the scheduler, so a request's frames share a `writev`.
 //! - [`sniff`]: a byte tap below `h2`: names client resets, orders promises
 //!   across parents, holds back resets `h2` would mishandle.
-//! - [`state`], [`stdio`]: the store's data and the guest's log streams.
+//! - [`state`], [`stdio`]: the store's data and the guest's log streams;
+//!   [`budget`]: memory budgets shared by instances.
 //! - `generated`: the `bindgen!` output, re-exported explicitly.
 
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod budget;
 pub mod caller;
 pub mod coalesce;
 pub mod config;

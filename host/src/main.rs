@@ -61,6 +61,11 @@ struct Args {
     /// Linear memory per instance, in MiB.
     #[arg(long, default_value_t = 64)]
     memory_mb: usize,
+    /// The linear memory of all live instances together, in MiB; a growth
+    /// past it fails as one past --memory-mb does. Default: half the
+    /// machine's memory.
+    #[arg(long)]
+    memory_budget_mb: Option<usize>,
     /// `promise` calls allowed per request.
     #[arg(long, default_value_t = 32)]
     max_pushes: u32,
@@ -132,6 +137,7 @@ impl Args {
             keepalive: Duration::from_secs_f64(self.keepalive_s),
             push_diary: self.push_diary,
             early_hints: self.early_hints == "on",
+            memory_budget: self.memory_budget_mb.map(|mb| mb << 20),
             ..Limits::default()
         })
     }
@@ -149,6 +155,7 @@ async fn main() {
 const LIMIT_FLAGS: &[&str] = &[
     "timeout_ms",
     "memory_mb",
+    "memory_budget_mb",
     "max_pushes",
     "max_body_bytes",
     "max_concurrent",

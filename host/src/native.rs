@@ -46,7 +46,7 @@ impl Handler for NativeSeed {
             let mut caller = caller;
             return (caller.take_unanswered(), Some(Failure::Busy));
         };
-        let mut state = HostState::new(caller, self.limits.memory_bytes, &[], tag.clone());
+        let mut state = HostState::new(caller, self.limits.memory_bytes, &[], Default::default(), tag.clone());
         let failure = seed(&mut state, &tag).await.err().map(|e| Failure::Trapped {
             kind: "error".into(),
             detail: format!("{e:#}"),

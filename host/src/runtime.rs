@@ -11,11 +11,12 @@ use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
 };
 
+use crate::budget::{Budget, Reservation};
 use crate::caller::CallerState;
 use crate::config::{EPOCH_TICK, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
 use crate::handler::{Admission, Failure, Handler, Outcome};
-use crate::state::HostState;
+use crate::state::{HostState, MemoryLimiter};
 
 /// Why a component could not be loaded; each names the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +108,7 @@ impl std::error::Error for DeadlineExceeded {}
 pub struct Sandbox {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
+    budget: Arc<Budget>,
 }
 
 /// The engine-wide sizes of the instance pool.
@@ -120,6 +122,8 @@ pub struct Pool {
     pub deadlines: bool,
     /// Keep pool pages resident between instances.
     pub keep_resident: bool,
+    /// The process's memory budget in bytes.
+    pub memory_budget: usize,
 }
 
 impl Pool {
@@ -130,6 +134,9 @@ impl Pool {
             memory_bytes: limits.memory_bytes,
             deadlines: limits.has_deadline(),
             keep_resident: limits.keep_resident,
+            memory_budget: limits
+                .memory_budget
+                .unwrap_or_else(crate::budget::default_process_budget),
         }
     }
 }
@@ -145,9 +152,17 @@ impl Sandbox {
         if pool.deadlines {
             start_epoch_ticker(&engine);
         }
+        let budget = Budget::new(
+            format!(
+                "the memory budget of {} MiB (all instances together)",
+                pool.memory_budget >> 20
+            ),
+            pool.memory_budget,
+        );
         Ok(Sandbox {
             engine,
             linker: Arc::new(linker),
+            budget,
         })
     }
 }
@@ -160,6 +175,8 @@ pub struct Runtime {
     admission: Admission,
     /// The only environment variables its guests see.
     env: Arc<[(String, String)]>,
+    /// The budgets its instances' memory counts against.
+    budgets: Vec<Arc<Budget>>,
 }
 
 impl Runtime {
@@ -215,12 +232,20 @@ impl Runtime {
             path: path.clone(),
             message: format!("{e:#}"),
         })?;
+        let mut budgets = vec![sandbox.budget.clone()];
+        if let Some(share) = limits.memory_share {
+            budgets.push(Budget::new(
+                format!("its tenant's memory budget of {} MiB", share >> 20),
+                share,
+            ));
+        }
         let runtime = Runtime {
             engine,
             pre,
             admission: Admission::new(&limits),
             limits,
             env: env.into(),
+            budgets,
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
             path: path.clone(),
@@ -244,7 +269,13 @@ impl Runtime {
         let caller = CallerState::detached();
         let mut store = Store::new(
             &self.engine,
-            HostState::new(caller, self.limits.memory_bytes, &self.env, "start-up".into()),
+            HostState::new(
+                caller,
+                self.limits.memory_bytes,
+                &self.env,
+                Reservation::new(self.budgets.clone()),
+                "start-up".into(),
+            ),
         );
         store.limiter(|s| &mut s.limiter);
         if self.limits.has_deadline() {
@@ -272,7 +303,13 @@ impl Handler for Runtime {
         };
         let mut store = Store::new(
             &self.engine,
-            HostState::new(caller, self.limits.memory_bytes, &self.env, tag),
+            HostState::new(
+                caller,
+                self.limits.memory_bytes,
+                &self.env,
+                Reservation::new(self.budgets.clone()),
+                tag,
+            ),
         );
         store.limiter(|s| &mut s.limiter);
         let timeout = self.limits.timeout;
@@ -304,7 +341,7 @@ impl Handler for Runtime {
             Ok(Ok(())) => None,
             Err(_) => Some(Failure::TimedOut(timeout)),
             Ok(Err(e)) if e.downcast_ref::<DeadlineExceeded>().is_some() => Some(Failure::TimedOut(timeout)),
-            Ok(Err(e)) => Some(describe_trap(&e, store.data().limiter.exceeded, &self.limits)),
+            Ok(Err(e)) => Some(describe_trap(&e, &store.data().limiter, &self.limits)),
         };
         let unanswered = store.data_mut().caller.take_unanswered();
         (unanswered, failure)
@@ -312,18 +349,20 @@ impl Handler for Runtime {
 }
 
 /// Names a trap's kind and keeps wasmtime's message on one line.
-fn describe_trap(e: &wasmtime::Error, memory_exceeded: bool, limits: &Limits) -> Failure {
+fn describe_trap(e: &wasmtime::Error, memory: &MemoryLimiter, limits: &Limits) -> Failure {
     let kind = match e.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => "stack overflow".to_string(),
         Some(Trap::UnreachableCodeReached) => "unreachable executed (a guest panic or abort)".to_string(),
         Some(trap) => trap.to_string(),
         None => "error".to_string(),
     };
-    let kind = if memory_exceeded {
+    let kind = if memory.exceeded {
         format!(
             "{kind} after the memory limit of {} MiB was exceeded",
             limits.memory_bytes >> 20
         )
+    } else if let Some(budget) = &memory.over_budget {
+        format!("{kind} after a memory growth did not fit in {}", budget.name)
     } else {
         kind
     };

@@ -7,6 +7,7 @@ use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::budget::{Budget, Reservation};
 use crate::caller::CallerState;
 use crate::stdio::{Channel, LogStream};
 
@@ -22,7 +23,13 @@ impl HostState {
     /// A sandbox with stdout/stderr going to the log, clocks and random, the
     /// environment `env` (its tenant's; empty by default), and nothing else:
     /// no arguments, no files, no sockets.
-    pub fn new(caller: CallerState, memory_bytes: usize, env: &[(String, String)], tag: Arc<str>) -> Self {
+    pub fn new(
+        caller: CallerState,
+        memory_bytes: usize,
+        env: &[(String, String)],
+        budgets: Reservation,
+        tag: Arc<str>,
+    ) -> Self {
         let wasi = WasiCtx::builder()
             .envs(env)
             .stdout(LogStream::new(Channel::Stdout, tag.clone()))
@@ -39,6 +46,8 @@ impl HostState {
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
                 exceeded: false,
+                budgets,
+                over_budget: None,
             },
         }
     }
@@ -59,15 +68,23 @@ pub struct MemoryLimiter {
     max_bytes: usize,
     /// The guest asked for more memory than allowed.
     pub exceeded: bool,
+    /// What this instance holds of the shared memory budgets.
+    budgets: Reservation,
+    /// The budget a growth did not fit in, if one did not.
+    pub over_budget: Option<Arc<Budget>>,
 }
 
 /// Most table elements one instance may have.
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.exceeded = true;
+            return Ok(false);
+        }
+        if let Err(budget) = self.budgets.grow(desired.saturating_sub(current)) {
+            self.over_budget = Some(budget);
             return Ok(false);
         }
         Ok(true)

@@ -13,6 +13,7 @@ mod closed_probe;
 mod echo;
 mod env;
 mod hello;
+mod hold;
 mod info;
 mod invalid_header;
 mod invalid_status;
@@ -77,6 +78,7 @@ const ROUTES: &[(&str, Route)] = &[
     ("/push-invalid", push_invalid::run),
     ("/push-spread", push_spread::run),
     ("/page", page::run),
+    ("/hold", hold::run),
     ("/page.css", page::run_asset),
     ("/page.js", page::run_asset),
 ];

@@ -73,6 +73,7 @@ struct File {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct DefaultsFile {
+    memory_budget_mb: Option<Spanned<u64>>,
     timeout_ms: Option<Spanned<u64>>,
     memory_mb: Option<Spanned<u64>>,
     max_pushes: Option<Spanned<u64>>,
@@ -93,6 +94,8 @@ struct DefaultsFile {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct TenantLimitsFile {
+    /// The tenant's share of the process's memory budget.
+    memory_budget_mb: Option<Spanned<u64>>,
     timeout_ms: Option<Spanned<u64>>,
     memory_mb: Option<Spanned<u64>>,
     max_pushes: Option<Spanned<u64>>,
@@ -241,6 +244,10 @@ fn seconds(key: &str, v: &Spanned<f64>) -> Result<Duration, Bad> {
 }
 
 fn apply_tenant(limits: &mut Limits, f: &TenantLimitsFile) -> Result<(), Bad> {
+    if let Some(v) = &f.memory_budget_mb {
+        positive("memory_budget_mb", v)?;
+        limits.memory_share = Some((small("memory_budget_mb", v, 1 << 24)? as usize) << 20);
+    }
     if let Some(v) = &f.timeout_ms {
         limits.timeout = Duration::from_millis(small("timeout_ms", v, 86_400_000)?);
     }
@@ -262,7 +269,12 @@ fn apply_tenant(limits: &mut Limits, f: &TenantLimitsFile) -> Result<(), Bad> {
 }
 
 fn apply_defaults(limits: &mut Limits, f: &DefaultsFile) -> Result<(), Bad> {
+    if let Some(v) = &f.memory_budget_mb {
+        positive("memory_budget_mb", v)?;
+        limits.memory_budget = Some((small("memory_budget_mb", v, 1 << 24)? as usize) << 20);
+    }
     let request = TenantLimitsFile {
+        memory_budget_mb: None,
         timeout_ms: f.timeout_ms.clone(),
         memory_mb: f.memory_mb.clone(),
         max_pushes: f.max_pushes.clone(),

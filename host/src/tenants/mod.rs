@@ -52,6 +52,10 @@ impl Hosting {
             memory_bytes: config.tenants.iter().map(|t| t.limits.memory_bytes).max().unwrap_or(0),
             deadlines: config.tenants.iter().any(|t| t.limits.has_deadline()),
             keep_resident: config.defaults.keep_resident,
+            memory_budget: config
+                .defaults
+                .memory_budget
+                .unwrap_or_else(crate::budget::default_process_budget),
         };
         let sandbox = Sandbox::new(&pool).map_err(|error| TenantError {
             tenant: String::new(),

@@ -1,0 +1,123 @@
+//! Memory budgets: the linear memory of all live instances together, for
+//! the whole process (`--memory-budget-mb`) and optionally per tenant
+//! (`memory_budget_mb` in `[tenant.limits]`). An instance reserves from its
+//! budgets as its memory grows and gives everything back when its store is
+//! dropped; a growth past a budget fails like one past the per-instance cap.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A pool of linear-memory bytes shared by instances.
+#[derive(Debug)]
+pub struct Budget {
+    /// What this budget is, for the log (e.g. "the process's memory budget").
+    pub name: String,
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub fn new(name: impl Into<String>, limit: usize) -> Arc<Self> {
+        Arc::new(Budget {
+            name: name.into(),
+            limit,
+            used: AtomicUsize::new(0),
+        })
+    }
+
+    /// The budget's size in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes reserved right now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+
+    /// Reserves `bytes` if they fit.
+    fn try_take(&self, bytes: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes).filter(|total| *total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::AcqRel);
+    }
+}
+
+/// What one instance has reserved from its budgets; released on drop.
+#[derive(Debug, Default)]
+pub struct Reservation {
+    budgets: Vec<Arc<Budget>>,
+    held: usize,
+}
+
+impl Reservation {
+    /// A reservation against every one of `budgets`.
+    pub fn new(budgets: Vec<Arc<Budget>>) -> Self {
+        Reservation { budgets, held: 0 }
+    }
+
+    /// Reserves `bytes` more from every budget, or from none; on failure
+    /// names the budget that was full.
+    pub fn grow(&mut self, bytes: usize) -> Result<(), Arc<Budget>> {
+        for (i, budget) in self.budgets.iter().enumerate() {
+            if !budget.try_take(bytes) {
+                for taken in &self.budgets[..i] {
+                    taken.give_back(bytes);
+                }
+                return Err(budget.clone());
+            }
+        }
+        self.held += bytes;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        for budget in &self.budgets {
+            budget.give_back(self.held);
+        }
+    }
+}
+
+/// The default process budget: half the machine's memory (`MemTotal` in
+/// /proc/meminfo), or 4 GiB where that cannot be read.
+pub fn default_process_budget() -> usize {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024 / 2)
+        })
+        .unwrap_or(4 << 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservations_share_budgets_and_release_on_drop() {
+        let process = Budget::new("process", 100);
+        let tenant = Budget::new("tenant", 60);
+        let mut a = Reservation::new(vec![process.clone(), tenant.clone()]);
+        let mut b = Reservation::new(vec![process.clone()]);
+        a.grow(50).unwrap();
+        assert_eq!(a.grow(20).unwrap_err().name, "tenant");
+        assert_eq!(process.used(), 50, "a failed growth takes nothing");
+        b.grow(50).unwrap();
+        assert_eq!(b.grow(1).unwrap_err().name, "process");
+        drop(a);
+        assert_eq!((process.used(), tenant.used()), (50, 0));
+        drop(b);
+        assert_eq!(process.used(), 0);
+    }
+}
