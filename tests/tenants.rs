@@ -248,3 +248,55 @@ routes = ["127.0.0.1"]
     ]);
     assert_eq!(big, "held 32 MiB 200");
 }
+
+/// A tenant at its concurrency limit, its queue full of guests that spin,
+/// does not hold up another tenant: tenant B's requests all complete while
+/// every one of tenant A's is still running or queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saturated_tenant_does_not_starve_another() {
+    let toml = r#"
+[[tenant]]
+name = "a"
+module = "test_guests.wasm"
+routes = ["127.0.0.1"]
+[tenant.limits]
+max_concurrent = 2
+queue_timeout_ms = 5000
+
+[[tenant]]
+name = "b"
+module = "test_guests.wasm"
+routes = ["localhost"]
+"#;
+    let host = start(&hosting("fair", toml));
+    let a_answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let send = h2c::connect(host.addr, true).await;
+    let mut flood = Vec::new();
+    for _ in 0..8 {
+        let (mut send, addr, answered) = (send.clone(), host.addr, a_answered.clone());
+        flood.push(tokio::spawn(async move {
+            let ex = h2c::get(&mut send, addr, "/spin-ms?ms=1500").await;
+            answered.store(true, std::sync::atomic::Ordering::SeqCst);
+            ex.response.status
+        }));
+    }
+    tokio::task::block_in_place(|| host.expect_log_lines("spin-ms: started", 2));
+    let url = format!("http://localhost:{}/hello", host.addr.port());
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let url = url.clone();
+        let t = std::time::Instant::now();
+        let body = tokio::task::spawn_blocking(move || curl(&["-s", "--http2-prior-knowledge", &url]))
+            .await
+            .unwrap();
+        took.push(t.elapsed());
+        assert_eq!(body, "hello");
+    }
+    assert!(
+        !a_answered.load(std::sync::atomic::Ordering::SeqCst),
+        "tenant B waited until tenant A answered; B's requests took {took:?}"
+    );
+    for t in flood {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+}

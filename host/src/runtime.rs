@@ -322,7 +322,13 @@ impl Handler for Runtime {
                 if Instant::now() >= deadline {
                     Err(wasmtime::Error::new(DeadlineExceeded))
                 } else {
-                    Ok(UpdateDeadline::Yield(1))
+                    // tokio's yield_now, not wasmtime's plain self-wake: it
+                    // lets the worker poll its IO driver first. A self-woken
+                    // task runs again at once, and tokio polls the driver
+                    // only every 61 polls, 10 ms each here: two spinning
+                    // guests held up every other request on the host for
+                    // over a second (tests/tenants.rs, fairness).
+                    Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
                 }
             });
         }
