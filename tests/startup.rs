@@ -84,3 +84,61 @@ fn prints_exactly_one_serving_line_with_the_real_address() {
         "{log}"
     );
 }
+
+/// Runs `push-host --module MODULE --check ARGS...`; returns its stderr,
+/// asserting success.
+fn check(module: &std::path::Path, args: &[&str]) -> String {
+    let out = support::run_bounded(
+        Command::new(support::push_host_bin())
+            .arg("--module")
+            .arg(module)
+            .arg("--check")
+            .args(args),
+        std::time::Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    stderr
+}
+
+#[test]
+fn the_compile_cache_serves_a_restart_and_rebuilds_a_bad_entry() {
+    let dir = std::env::temp_dir().join(format!("push-host-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let module = support::guest("http2_service");
+    let args = ["--cache-dir", dir.to_str().unwrap()];
+    assert!(check(&module, &args).contains("compiled in"));
+    let warm = check(&module, &args);
+    assert!(warm.contains("loaded from the compile cache"), "{warm}");
+    assert!(!warm.contains("compiled in"), "{warm}");
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("a cache entry");
+    // A flipped byte: the digest no longer matches; never handed to wasmtime.
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&entry, &bytes).unwrap();
+    let rebuilt = check(&module, &args);
+    assert!(
+        rebuilt.contains("ignored: its contents do not match their digest (corrupt or truncated); rebuilding it"),
+        "{rebuilt}"
+    );
+    assert!(rebuilt.contains("compiled in"), "{rebuilt}");
+    assert!(check(&module, &args).contains("loaded from the compile cache"));
+    // A stale entry whose digest matches but that wasmtime refuses.
+    std::fs::write(&entry, b"not a compiled component").unwrap();
+    let digest = entry.with_extension("cwasm.sha256");
+    let sha = Command::new("sha256sum").arg(&entry).output().unwrap();
+    let sha = String::from_utf8_lossy(&sha.stdout);
+    std::fs::write(&digest, sha.split_whitespace().next().unwrap()).unwrap();
+    let refused = check(&module, &args);
+    assert!(refused.contains("ignored: wasmtime refused it"), "{refused}");
+    assert!(check(&module, &args).contains("loaded from the compile cache"));
+    // --no-cache compiles every time and writes nothing.
+    assert!(check(&module, &["--no-cache"]).contains("compiled in"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

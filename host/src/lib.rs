@@ -38,13 +38,15 @@
 //! - [`sniff`]: a byte tap below `h2`: names client resets, orders promises
 //!   across parents, holds back resets `h2` would mishandle.
 //! - [`state`], [`stdio`]: the store's data and the guest's log streams;
-//!   [`budget`]: memory budgets shared by instances.
+//!   [`budget`]: memory budgets shared by instances; [`cache`]: the
+//!   on-disk compile cache.
 //! - `generated`: the `bindgen!` output, re-exported explicitly.
 
 #![warn(missing_docs)]
 
 pub mod body;
 pub mod budget;
+pub mod cache;
 pub mod caller;
 pub mod coalesce;
 pub mod config;

@@ -9,7 +9,8 @@ use clap::Parser;
 use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
-use push_host::{Hosting, Limits, NativeSeed, Runtime, ServeOptions};
+use push_host::cache::CompileCache;
+use push_host::{Hosting, Limits, NativeSeed, Pool, Runtime, Sandbox, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
 /// mimalloc instead of glibc's malloc: the request path allocates many small,
@@ -34,6 +35,14 @@ struct Args {
     /// [[tenant]] with module, routes, limits, env); see the README.
     #[arg(long, conflicts_with = "native_seed")]
     config: Option<PathBuf>,
+    /// Keep compiled components here, so a restart does not compile again
+    /// (default: push-host under the user's cache directory, e.g.
+    /// ~/.cache/push-host).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every component at start-up, without the compile cache.
+    #[arg(long)]
+    no_cache: bool,
     /// Check the hosting file (or the module) and every component it names,
     /// print what would be served, and exit without serving.
     #[arg(long)]
@@ -212,9 +221,17 @@ async fn run() -> anyhow::Result<()> {
         Some((cert, key)) => Some(push_host::tls::load(cert, key)?),
         None => None,
     };
+    let cache = match (&args.cache_dir, args.no_cache) {
+        (_, true) => CompileCache::off(),
+        (Some(dir), false) => CompileCache::at(dir.clone()),
+        (None, false) => CompileCache::default_dir().map_or_else(CompileCache::off, CompileCache::at),
+    };
     let loaded = match (&args.module, &hosting) {
-        (Some(module), _) => Loaded::Wasm(Runtime::load(module, limits).await?),
-        (None, Some(config)) => Loaded::Hosting(Hosting::load(config).await?),
+        (Some(module), _) => {
+            let sandbox = Sandbox::new(&Pool::for_limits(&limits), cache)?;
+            Loaded::Wasm(Runtime::load_into(&sandbox, module, limits, Vec::new()).await?)
+        }
+        (None, Some(config)) => Loaded::Hosting(Hosting::load(config, cache).await?),
         (None, None) => {
             tracing::warn!(
                 "--native-seed: serving the seed service compiled into the host, no sandbox (benchmarks only)"

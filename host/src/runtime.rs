@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
 };
 
 use crate::budget::{Budget, Reservation};
+use crate::cache::CompileCache;
 use crate::caller::CallerState;
 use crate::config::{EPOCH_TICK, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
@@ -109,6 +110,7 @@ pub struct Sandbox {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
     budget: Arc<Budget>,
+    cache: CompileCache,
 }
 
 /// The engine-wide sizes of the instance pool.
@@ -143,7 +145,8 @@ impl Pool {
 
 impl Sandbox {
     /// Builds the engine and linker; starts the epoch ticker if needed.
-    pub fn new(pool: &Pool) -> Result<Self, LoadError> {
+    /// Components are compiled through `cache`.
+    pub fn new(pool: &Pool, cache: CompileCache) -> Result<Self, LoadError> {
         let engine = engine(pool).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
@@ -163,6 +166,7 @@ impl Sandbox {
             engine,
             linker: Arc::new(linker),
             budget,
+            cache,
         })
     }
 }
@@ -180,10 +184,11 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Builds an engine of its own, loads and checks `path`, links WASI and
-    /// `caller`, and starts the epoch ticker: one component per process.
+    /// Builds an engine of its own (no compile cache), loads and checks
+    /// `path`, links WASI and `caller`, and starts the epoch ticker: one
+    /// component per process.
     pub async fn load(path: &Path, limits: Limits) -> Result<Arc<Self>, LoadError> {
-        let sandbox = Sandbox::new(&Pool::for_limits(&limits))?;
+        let sandbox = Sandbox::new(&Pool::for_limits(&limits), CompileCache::off())?;
         Self::load_into(&sandbox, path, limits, Vec::new()).await
     }
 
@@ -207,7 +212,7 @@ impl Runtime {
             return Err(LoadError::CoreModule { path });
         }
         let engine = sandbox.engine.clone();
-        let component = Component::new(&engine, &bytes).map_err(|e| {
+        let (component, how) = sandbox.cache.component(&engine, &bytes).map_err(|e| {
             let message = format!("{e:#}");
             if message.contains("pooling allocator") {
                 LoadError::Limits {
@@ -251,6 +256,7 @@ impl Runtime {
             path: path.clone(),
             message: format!("{e:#}"),
         })?;
+        tracing::info!("{}: {how}", path.display());
         Ok(Arc::new(runtime))
     }
 

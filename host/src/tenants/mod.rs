@@ -11,6 +11,7 @@ pub mod route;
 
 use std::sync::Arc;
 
+use crate::cache::CompileCache;
 use crate::caller::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
@@ -46,7 +47,7 @@ pub struct Hosting {
 impl Hosting {
     /// Builds the shared sandbox (its pool sized for all tenants together)
     /// and loads every tenant's component into it.
-    pub async fn load(config: &HostingConfig) -> Result<Arc<Self>, TenantError> {
+    pub async fn load(config: &HostingConfig, cache: CompileCache) -> Result<Arc<Self>, TenantError> {
         let pool = Pool {
             instances: config.tenants.iter().map(|t| t.limits.max_concurrent).sum(),
             memory_bytes: config.tenants.iter().map(|t| t.limits.memory_bytes).max().unwrap_or(0),
@@ -57,7 +58,7 @@ impl Hosting {
                 .memory_budget
                 .unwrap_or_else(crate::budget::default_process_budget),
         };
-        let sandbox = Sandbox::new(&pool).map_err(|error| TenantError {
+        let sandbox = Sandbox::new(&pool, cache).map_err(|error| TenantError {
             tenant: String::new(),
             error,
         })?;
