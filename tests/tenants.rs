@@ -300,3 +300,70 @@ routes = ["localhost"]
         assert_eq!(t.await.unwrap(), 200);
     }
 }
+
+/// Reloads under continuous load: a module swapped on disk, then a broken
+/// module (not installed, the old version keeps serving), then a config
+/// that adds a tenant (SIGHUP). Not one request fails meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloads_under_load_fail_no_request() {
+    let one = "[[tenant]]\nname = \"a\"\nmodule = \"a.wasm\"\nroutes = [\"127.0.0.1\"]\n";
+    let file = hosting("reload", one);
+    let dir = file.parent().unwrap().to_path_buf();
+    std::fs::copy(guest("test_guests"), dir.join("a.wasm")).unwrap();
+    let host = start(&file);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let addr = host.addr;
+    let load = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut send = h2c::connect(addr, true).await;
+            let (mut ok, mut failed) = (0u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                match h2c::try_exchange(&mut send, addr, "/hello", Default::default()).await {
+                    Ok(ex) if ex.response.status == 200 => ok += 1,
+                    Ok(ex) => failed.push(format!("{} {}", ex.response.status, ex.response.text())),
+                    Err(e) => failed.push(e.to_string()),
+                }
+            }
+            (ok, failed)
+        })
+    };
+    let reloads = |n: usize| {
+        let host = &host;
+        move || host.expect_log_lines("reloaded ", n)
+    };
+    let body = |path: &str| {
+        let url = format!("http://127.0.0.1:{}{path}", addr.port());
+        curl(&["-s", &url])
+    };
+    assert_eq!(body("/hello"), "hello");
+    // 1. Swap the module: the seed answers every path.
+    std::fs::copy(guest("http2_service"), dir.join("a.wasm")).unwrap();
+    tokio::task::block_in_place(reloads(1));
+    assert_eq!(body("/hello"), r#"{"response":{"name":"main resource"}}"#);
+    // 2. A broken module is not installed.
+    std::fs::write(dir.join("a.wasm"), b"\0asm broken").unwrap();
+    tokio::task::block_in_place(|| host.expect_log_lines("reload failed, the previous version keeps serving", 1));
+    assert_eq!(body("/hello"), r#"{"response":{"name":"main resource"}}"#);
+    std::fs::copy(guest("test_guests"), dir.join("a.wasm")).unwrap();
+    tokio::task::block_in_place(reloads(2));
+    // 3. A config that adds a tenant, installed on SIGHUP (the file watcher
+    // may see it first; either way one more reload).
+    let two = format!("{one}[[tenant]]\nname = \"b\"\nmodule = \"http2_service.wasm\"\nroutes = [\"localhost\"]\n");
+    std::fs::write(&file, two).unwrap();
+    host.signal("HUP");
+    tokio::task::block_in_place(|| host.expect_log_lines("reloaded ", 3));
+    tokio::task::block_in_place(|| host.expect_log("tenants a, b"));
+    let b = curl(&["-s", &format!("http://localhost:{}/x", addr.port())]);
+    assert_eq!(b, r#"{"response":{"name":"main resource"}}"#);
+    assert_eq!(body("/hello"), "hello");
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (ok, failed) = load.await.unwrap();
+    assert!(
+        failed.is_empty(),
+        "{} failed of {}: {failed:?}",
+        failed.len(),
+        ok as usize + failed.len()
+    );
+    assert!(ok > 20, "only {ok} requests during the reloads");
+}

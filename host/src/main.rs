@@ -231,7 +231,14 @@ async fn run() -> anyhow::Result<()> {
             let sandbox = Sandbox::new(&Pool::for_limits(&limits), cache)?;
             Loaded::Wasm(Runtime::load_into(&sandbox, module, limits, Vec::new()).await?)
         }
-        (None, Some(config)) => Loaded::Hosting(Hosting::load(config, cache).await?),
+        (None, Some(config)) => {
+            let hosting = Hosting::load(config, cache).await?;
+            if !args.check {
+                let path = args.config.clone().expect("--config");
+                push_host::tenants::reload::spawn(hosting.clone(), path, config)?;
+            }
+            Loaded::Hosting(hosting)
+        }
         (None, None) => {
             tracing::warn!(
                 "--native-seed: serving the seed service compiled into the host, no sandbox (benchmarks only)"

@@ -5,11 +5,15 @@
 //!
 //! - [`config`]: the hosting file and its checks.
 //! - [`route`]: routes and the longest-match rule.
+//! - [`reload`]: SIGHUP and file changes swap in a new version.
 
 pub mod config;
+pub mod reload;
 pub mod route;
 
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use crate::cache::CompileCache;
 use crate::caller::CallerState;
@@ -20,15 +24,28 @@ use crate::runtime::{LoadError, Pool, Runtime, Sandbox};
 use config::HostingConfig;
 use route::Route;
 
-/// A tenant whose component failed to load.
+/// A tenant whose component failed to load, or a version that cannot be
+/// installed.
 #[derive(Debug, thiserror::Error)]
-#[error("tenant {tenant:?}: {error}")]
-pub struct TenantError {
-    /// The tenant's name.
-    pub tenant: String,
-    /// Why its component cannot be served.
-    pub error: LoadError,
+pub enum TenantError {
+    /// A tenant's component cannot be served.
+    #[error("tenant {tenant:?}: {error}")]
+    Load {
+        /// The tenant's name.
+        tenant: String,
+        /// Why.
+        error: LoadError,
+    },
+    /// The engine could not be built.
+    #[error("{0}")]
+    Engine(LoadError),
+    /// A reload asks for more than the pool sized at start-up holds.
+    #[error("{0} (the instance pool is sized at start-up: restart to grow it)")]
+    Pool(String),
 }
+
+/// The smallest instance pool a hosting file gets.
+const POOL_MIN_INSTANCES: u32 = 200;
 
 /// One tenant, loaded.
 struct Tenant {
@@ -36,20 +53,31 @@ struct Tenant {
     runtime: Arc<Runtime>,
 }
 
-/// Every tenant of a hosting file, ready to serve.
-pub struct Hosting {
-    limits: Limits,
+/// One version of the tenants: what a request is routed with.
+struct Version {
     tenants: Vec<Tenant>,
     /// (tenant index, route) for every route of every tenant.
     routes: Arc<[(usize, Route)]>,
+}
+
+/// Every tenant of a hosting file, ready to serve; reloadable.
+pub struct Hosting {
+    /// Connection-level limits, fixed at start-up.
+    limits: Limits,
+    sandbox: Sandbox,
+    pool: Pool,
+    current: ArcSwap<Version>,
 }
 
 impl Hosting {
     /// Builds the shared sandbox (its pool sized for all tenants together)
     /// and loads every tenant's component into it.
     pub async fn load(config: &HostingConfig, cache: CompileCache) -> Result<Arc<Self>, TenantError> {
+        // Room for reloads to add tenants: twice what the first version
+        // needs, and at least POOL_MIN_INSTANCES.
+        let needed: u32 = config.tenants.iter().map(|t| t.limits.max_concurrent).sum();
         let pool = Pool {
-            instances: config.tenants.iter().map(|t| t.limits.max_concurrent).sum(),
+            instances: needed.saturating_mul(2).max(POOL_MIN_INSTANCES),
             memory_bytes: config.tenants.iter().map(|t| t.limits.memory_bytes).max().unwrap_or(0),
             deadlines: config.tenants.iter().any(|t| t.limits.has_deadline()),
             keep_resident: config.defaults.keep_resident,
@@ -58,42 +86,81 @@ impl Hosting {
                 .memory_budget
                 .unwrap_or_else(crate::budget::default_process_budget),
         };
-        let sandbox = Sandbox::new(&pool, cache).map_err(|error| TenantError {
-            tenant: String::new(),
-            error,
-        })?;
-        let mut tenants = Vec::new();
-        let mut routes = Vec::new();
-        for (i, t) in config.tenants.iter().enumerate() {
-            let runtime = Runtime::load_into(&sandbox, &t.module, t.limits.clone(), t.env.clone())
-                .await
-                .map_err(|error| TenantError {
-                    tenant: t.name.clone(),
-                    error,
-                })?;
-            tracing::info!(
-                "tenant {:?}: {} loaded; routes: {}",
-                t.name,
-                t.module.display(),
-                t.routes.iter().map(|r| format!("{r}")).collect::<Vec<_>>().join(", ")
-            );
-            routes.extend(t.routes.iter().map(|r| (i, r.clone())));
-            tenants.push(Tenant {
-                name: t.name.clone(),
-                runtime,
-            });
-        }
+        let sandbox = Sandbox::new(&pool, cache).map_err(TenantError::Engine)?;
+        let version = load_version(&sandbox, config).await?;
         Ok(Arc::new(Hosting {
             limits: config.defaults.clone(),
-            tenants,
-            routes: routes.into(),
+            sandbox,
+            pool,
+            current: ArcSwap::from_pointee(version),
         }))
     }
 
-    /// The tenants' names, in file order.
-    pub fn names(&self) -> Vec<&str> {
-        self.tenants.iter().map(|t| t.name.as_str()).collect()
+    /// Loads `config` as the next version and installs it: new requests use
+    /// it, requests in flight finish on the version they started with. A
+    /// config that fails any check is not installed.
+    pub async fn install(&self, config: &HostingConfig) -> Result<(), TenantError> {
+        let instances: u32 = config.tenants.iter().map(|t| t.limits.max_concurrent).sum();
+        if instances > self.pool.instances {
+            return Err(TenantError::Pool(format!(
+                "the tenants' max_concurrent add up to {instances}, the pool holds {}",
+                self.pool.instances
+            )));
+        }
+        if let Some(t) = config
+            .tenants
+            .iter()
+            .find(|t| t.limits.memory_bytes > self.pool.memory_bytes)
+        {
+            return Err(TenantError::Pool(format!(
+                "tenant {:?} asks for {} MiB per instance, the pool's slots hold {} MiB",
+                t.name,
+                t.limits.memory_bytes >> 20,
+                self.pool.memory_bytes >> 20
+            )));
+        }
+        if !self.pool.deadlines && config.tenants.iter().any(|t| t.limits.has_deadline()) {
+            return Err(TenantError::Pool(
+                "a tenant sets a deadline but the engine started without epoch interruption".into(),
+            ));
+        }
+        let version = load_version(&self.sandbox, config).await?;
+        self.current.store(Arc::new(version));
+        Ok(())
     }
+
+    /// The current tenants' names, in file order.
+    pub fn names(&self) -> Vec<String> {
+        self.current.load().tenants.iter().map(|t| t.name.clone()).collect()
+    }
+}
+
+async fn load_version(sandbox: &Sandbox, config: &HostingConfig) -> Result<Version, TenantError> {
+    let mut tenants = Vec::new();
+    let mut routes = Vec::new();
+    for (i, t) in config.tenants.iter().enumerate() {
+        let runtime = Runtime::load_into(sandbox, &t.module, t.limits.clone(), t.env.clone())
+            .await
+            .map_err(|error| TenantError::Load {
+                tenant: t.name.clone(),
+                error,
+            })?;
+        tracing::info!(
+            "tenant {:?}: {} loaded; routes: {}",
+            t.name,
+            t.module.display(),
+            t.routes.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+        );
+        routes.extend(t.routes.iter().map(|r| (i, r.clone())));
+        tenants.push(Tenant {
+            name: t.name.clone(),
+            runtime,
+        });
+    }
+    Ok(Version {
+        tenants,
+        routes: routes.into(),
+    })
 }
 
 impl Handler for Hosting {
@@ -102,7 +169,9 @@ impl Handler for Hosting {
     }
 
     async fn run(&self, request: WitRequest, mut caller: CallerState, tag: Arc<str>) -> Outcome {
-        let routes = self.routes.clone();
+        // The version this request runs on, whatever is installed meanwhile.
+        let version = self.current.load_full();
+        let routes = version.routes.clone();
         let best = route::best(routes.iter().map(|(t, r)| (*t, r)), &request.authority, &request.path);
         let Some(index) = best else {
             let host = route::host_of(&request.authority);
@@ -116,7 +185,7 @@ impl Handler for Hosting {
         caller.restrict_promises(Arc::new(move |authority: &str, path: &str| {
             route::best(routes.iter().map(|(t, r)| (*t, r)), authority, path) == Some(index)
         }));
-        let tenant = &self.tenants[index];
-        tenant.runtime.run(request, caller, tag).await
+        let runtime = version.tenants[index].runtime.clone();
+        runtime.run(request, caller, tag).await
     }
 }
