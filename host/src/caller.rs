@@ -13,6 +13,7 @@ use crate::body;
 use crate::config::Limits;
 use crate::conn::{ConnShared, PushSlot};
 use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
+use crate::handler::Report;
 use crate::hints;
 use crate::responder::Responder;
 use crate::state::HostState;
@@ -40,6 +41,8 @@ pub struct CallerState {
     /// Whether a promised (authority, path) is this handler's to push (the
     /// tenant's own routes); `None`: every same-authority path is.
     owns: Option<PromiseScope>,
+    /// What the request did, for its log line and the metrics.
+    pub(crate) report: Report,
 }
 
 /// Decides whether a promised (authority, path) routes to the promising tenant.
@@ -70,6 +73,7 @@ impl CallerState {
             early_hints: limits.early_hints,
             hints: Vec::new(),
             owns: None,
+            report: Report::default(),
         }
     }
 
@@ -91,6 +95,7 @@ impl CallerState {
             early_hints: false,
             hints: Vec::new(),
             owns: None,
+            report: Report::default(),
         }
     }
 
@@ -121,6 +126,13 @@ impl CallerState {
     /// The unused response handle, if the guest never responded.
     pub fn take_unanswered(&mut self) -> Option<Responder> {
         if self.responded { None } else { self.respond.take() }
+    }
+
+    /// The unused response handle (as [`Self::take_unanswered`]) and the
+    /// request's report.
+    pub fn finish(&mut self) -> (Option<Responder>, Report) {
+        self.report.hinted = self.hints.len() as u32;
+        (self.take_unanswered(), std::mem::take(&mut self.report))
     }
 }
 
@@ -217,6 +229,7 @@ impl CallerHost for HostState {
                 c.tag,
                 p.path
             );
+            c.report.refused += 1;
             return Ok(Err(WitError::Refused));
         }
         let Some(Responder::H2(send)) = c.respond.as_mut() else {
@@ -248,6 +261,7 @@ impl CallerHost for HostState {
         conn.set_newest_promise(&mut last, parent, promised);
         drop(last);
         c.promised += 1;
+        c.report.promised += 1;
         conn.note_promised(promised, &p.path);
         conn.push_promised(promised);
         tracing::debug!("{}: promised {} on stream {promised}", c.tag, p.path);
@@ -277,6 +291,7 @@ impl CallerHost for HostState {
             Some(Responder::H2(send)) => send,
             Some(Responder::Http1(reply)) => {
                 c.responded = true;
+                c.report.status = Some(r.status);
                 for path in &c.hints {
                     if let Some(link) = hints::link(path) {
                         head.headers_mut().append(http::header::LINK, link);
@@ -294,6 +309,7 @@ impl CallerHost for HostState {
             }
         };
         c.responded = true;
+        c.report.status = Some(r.status);
         if !c.hints.is_empty() {
             hints::send(&mut send, &mut head, &c.hints, &c.tag);
         }
@@ -330,6 +346,23 @@ impl CallerHost for HostState {
     }
 
     fn push(&mut self, promised: Resource<PromisedStream>, r: WitResponse) -> wasmtime::Result<Result<(), WitError>> {
+        let result = self.push_promised(promised, r)?;
+        match &result {
+            Ok(()) => self.caller.report.pushed += 1,
+            Err(WitError::Refused) => self.caller.report.refused += 1,
+            Err(_) => {}
+        }
+        Ok(result)
+    }
+}
+
+impl HostState {
+    /// `push`, without the counting.
+    fn push_promised(
+        &mut self,
+        promised: Resource<PromisedStream>,
+        r: WitResponse,
+    ) -> wasmtime::Result<Result<(), WitError>> {
         let mut p = self.table.delete(promised)?;
         let head = match validate::response(r.status, &r.headers, r.body.len()) {
             Ok(head) => head,

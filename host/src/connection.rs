@@ -16,6 +16,7 @@ use crate::coalesce::Coalesced;
 use crate::config::h2_settings;
 use crate::conn::ConnShared;
 use crate::handler::Handler;
+use crate::metrics::Metrics;
 use crate::request::handle_stream;
 use crate::sniff::Tapped;
 
@@ -27,6 +28,8 @@ pub(crate) struct Context {
     pub shutdown: CancellationToken,
     /// Requests running on every connection.
     pub inflight: Arc<AtomicUsize>,
+    /// The process's metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Serves HTTP/2 on `io` (TCP, or TLS already accepted) until the client
@@ -85,7 +88,14 @@ pub(crate) async fn serve_connection<H, IO>(
             next = conn.accept() => match next {
                 Some(Ok((request, respond))) => {
                     shared.set_max_send_streams(conn.max_concurrent_send_streams());
-                    tokio::spawn(handle_stream(runtime.clone(), shared.clone(), cx.inflight.clone(), request, respond));
+                    tokio::spawn(handle_stream(
+                        runtime.clone(),
+                        shared.clone(),
+                        cx.inflight.clone(),
+                        cx.metrics.clone(),
+                        request,
+                        respond,
+                    ));
                 }
                 Some(Err(e)) => {
                     tracing::info!("conn={id} from {peer}: connection error: {e}");

@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 use crate::conn::ConnShared;
 use crate::connection::Context;
 use crate::handler::Handler;
+use crate::metrics::Metrics;
 use crate::request::{InFlight, run, too_large};
 use crate::responder::Responder;
 
@@ -51,13 +52,13 @@ where
     shared.set_client_enable_push(0);
     tracing::debug!("conn={id}: HTTP/1.1 connection from {peer}");
     let next = Arc::new(AtomicU64::new(1));
-    let inflight = cx.inflight.clone();
+    let (inflight, metrics) = (cx.inflight.clone(), cx.metrics.clone());
     let service = service_fn(move |request| {
-        let (runtime, shared, inflight) = (runtime.clone(), shared.clone(), inflight.clone());
+        let (runtime, shared, inflight, metrics) = (runtime.clone(), shared.clone(), inflight.clone(), metrics.clone());
         let n = next.fetch_add(1, Ordering::Relaxed);
         async move {
             let _inflight = InFlight::new(inflight);
-            Ok::<_, Infallible>(handle(runtime, shared, request, n, tls).await)
+            Ok::<_, Infallible>(handle(runtime, shared, metrics, request, n, tls).await)
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -91,6 +92,7 @@ where
 async fn handle<H: Handler>(
     runtime: Arc<H>,
     conn: Arc<ConnShared>,
+    metrics: Arc<Metrics>,
     request: http::Request<Incoming>,
     n: u64,
     tls: bool,
@@ -126,7 +128,7 @@ async fn handle<H: Handler>(
     }
     tokio::spawn(async move {
         let _active = active;
-        run(&*runtime, conn, parts, path, body, respond, tag, started).await;
+        run(&*runtime, conn, parts, path, body, respond, tag, started, &metrics).await;
     });
     wait(response).await
 }

@@ -32,6 +32,8 @@
 //! - [`body`]: sending bodies under flow control.
 //! - [`conn`]: per-connection state shared with requests; [`diary`], the
 //!   paths a connection's client already has (not pushed again).
+//! - [`metrics`], [`admin`]: Prometheus metrics and the `--admin-listen`
+//!   endpoints (`/metrics`, `/healthz`, `/readyz`).
 //! - [`hints`]: `103 Early Hints` for promises when the client disables push.
 //! - [`coalesce`]: buffered writes below the tap, flushed once per turn of
 //!   the scheduler, so a request's frames share a `writev`.
@@ -44,6 +46,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod body;
 pub mod budget;
 pub mod cache;
@@ -57,6 +60,7 @@ mod generated;
 pub mod handler;
 pub mod hints;
 mod http1;
+pub mod metrics;
 pub mod native;
 mod request;
 pub mod responder;

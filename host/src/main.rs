@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
 use push_host::cache::CompileCache;
+use push_host::metrics::Metrics;
+use push_host::runtime::DEFAULT_TENANT;
 use push_host::{Hosting, Limits, NativeSeed, Pool, Runtime, Sandbox, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -43,6 +45,13 @@ struct Args {
     /// Compile every component at start-up, without the compile cache.
     #[arg(long)]
     no_cache: bool,
+    /// Serve /metrics (Prometheus), /healthz and /readyz here (plain
+    /// HTTP/1.1; keep it on loopback or a private network).
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<SocketAddr>,
+    /// Log lines as text (default) or one JSON object per line.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     /// Check the hosting file (or the module) and every component it names,
     /// print what would be served, and exit without serving.
     #[arg(long)]
@@ -200,14 +209,17 @@ async fn run() -> anyhow::Result<()> {
         .lossy(false)
         .thread_name("log-writer")
         .finish(std::io::BufWriter::with_capacity(64 << 10, std::io::stderr()));
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(log_writer)
-        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(log_writer);
+    if args.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let limits = args.limits()?;
     let hosting = match &args.config {
         Some(path) => Some(push_host::tenants::config::load(path)?),
@@ -226,13 +238,14 @@ async fn run() -> anyhow::Result<()> {
         (Some(dir), false) => CompileCache::at(dir.clone()),
         (None, false) => CompileCache::default_dir().map_or_else(CompileCache::off, CompileCache::at),
     };
+    let metrics = Arc::new(Metrics::default());
     let loaded = match (&args.module, &hosting) {
         (Some(module), _) => {
-            let sandbox = Sandbox::new(&Pool::for_limits(&limits), cache)?;
-            Loaded::Wasm(Runtime::load_into(&sandbox, module, limits, Vec::new()).await?)
+            let sandbox = Sandbox::new(&Pool::for_limits(&limits), cache, metrics.clone())?;
+            Loaded::Wasm(Runtime::load_into(&sandbox, DEFAULT_TENANT, module, limits, Vec::new()).await?)
         }
         (None, Some(config)) => {
-            let hosting = Hosting::load(config, cache).await?;
+            let hosting = Hosting::load(config, cache, metrics.clone()).await?;
             if !args.check {
                 let path = args.config.clone().expect("--config");
                 push_host::tenants::reload::spawn(hosting.clone(), path, config)?;
@@ -262,9 +275,19 @@ async fn run() -> anyhow::Result<()> {
     let addr = listener.local_addr().context("listening address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("Serving HTTP/2 on {scheme}://{addr}/");
+    let shutdown = shutdown_on_signal()?;
+    if let Some(admin) = args.admin_listen {
+        let admin = listen(admin).with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
+        eprintln!(
+            "Admin endpoints on http://{}/",
+            admin.local_addr().context("admin address")?
+        );
+        tokio::spawn(push_host::admin::serve_admin(admin, metrics.clone(), shutdown.clone()));
+    }
     let options = ServeOptions {
         tls,
-        shutdown: shutdown_on_signal()?,
+        metrics,
+        shutdown,
         shutdown_timeout: hosting
             .as_ref()
             .and_then(|h| h.shutdown_timeout)

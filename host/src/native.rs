@@ -44,14 +44,17 @@ impl Handler for NativeSeed {
     async fn run(&self, _request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
         let Some(_permit) = self.admission.admit(&tag).await else {
             let mut caller = caller;
-            return (caller.take_unanswered(), Some(Failure::Busy));
+            let (unanswered, report) = caller.finish();
+            return (unanswered, Some(Failure::Busy), report);
         };
         let mut state = HostState::new(caller, self.limits.memory_bytes, &[], Default::default(), tag.clone());
         let failure = seed(&mut state, &tag).await.err().map(|e| Failure::Trapped {
             kind: "error".into(),
             detail: format!("{e:#}"),
         });
-        (state.caller.take_unanswered(), failure)
+        let (unanswered, mut report) = state.caller.finish();
+        report.tenant = "native".into();
+        (unanswered, failure, report)
     }
 }
 

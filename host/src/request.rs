@@ -12,7 +12,8 @@ use h2::server::SendResponse;
 use crate::caller::CallerState;
 use crate::conn::ConnShared;
 use crate::generated::WitRequest;
-use crate::handler::{Failure, Handler};
+use crate::handler::{Failure, Handler, Report};
+use crate::metrics::{FailureLabels, Metrics, RequestLabels};
 use crate::responder::Responder;
 use crate::validate;
 
@@ -37,6 +38,7 @@ pub(crate) async fn handle_stream<H: Handler>(
     runtime: Arc<H>,
     conn: Arc<ConnShared>,
     inflight: Arc<AtomicUsize>,
+    metrics: Arc<Metrics>,
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
 ) {
@@ -64,7 +66,18 @@ pub(crate) async fn handle_stream<H: Handler>(
             return;
         }
     };
-    run(&*runtime, conn, parts, path, body, Responder::H2(respond), tag, started).await;
+    run(
+        &*runtime,
+        conn,
+        parts,
+        path,
+        body,
+        Responder::H2(respond),
+        tag,
+        started,
+        &metrics,
+    )
+    .await;
 }
 
 /// Answers a request whose body is over the limit (the handler is not run).
@@ -86,6 +99,7 @@ pub(crate) async fn run<H: Handler>(
     respond: Responder,
     tag: Arc<str>,
     started: Instant,
+    metrics: &Metrics,
 ) {
     let limits = runtime.limits();
     let request = WitRequest {
@@ -103,12 +117,18 @@ pub(crate) async fn run<H: Handler>(
     if matches!(parts.method, http::Method::GET | http::Method::HEAD) {
         conn.diary_insert(&request.authority, &request.path);
     }
+    let protocol = match respond {
+        Responder::H2(_) => "h2",
+        Responder::Http1(_) => "http/1.1",
+    };
     let caller = CallerState::new(respond, &parts, conn, limits, tag.clone());
-    let (unanswered, failure) = runtime.run(request, caller, tag.clone()).await;
+    let (unanswered, failure, report) = runtime.run(request, caller, tag.clone()).await;
     let ms = started.elapsed().as_millis();
-    let (status, public, detail, retry) = match failure {
+    let (status, public, detail, retry, kind) = match failure {
         None if unanswered.is_none() => {
-            tracing::info!("{tag}: handled in {ms} ms");
+            let status = report.status.unwrap_or(0);
+            log_request!(info, report, status, protocol, "{tag}: handled in {ms} ms");
+            count(metrics, &report, status, protocol, None);
             return;
         }
         None => (
@@ -116,15 +136,26 @@ pub(crate) async fn run<H: Handler>(
             "handler returned without a response".to_string(),
             String::new(),
             None,
+            None,
         ),
         Some(Failure::TimedOut(limit)) => (
             504,
             format!("handler timed out after {} ms", limit.as_millis()),
             String::new(),
             None,
+            Some("timeout"),
         ),
-        Some(Failure::Trapped { kind, detail }) => (500, format!("guest trapped: {kind}"), format!(": {detail}"), None),
-        Some(Failure::NotFound(why)) => (404, why, String::new(), None),
+        Some(Failure::Trapped { kind, detail }) => {
+            let metric = if kind.contains("memory") { "memory" } else { "trap" };
+            (
+                500,
+                format!("guest trapped: {kind}"),
+                format!(": {detail}"),
+                None,
+                Some(metric),
+            )
+        }
+        Some(Failure::NotFound(why)) => (404, why, String::new(), None, None),
         Some(Failure::Busy) => (
             503,
             format!(
@@ -134,14 +165,84 @@ pub(crate) async fn run<H: Handler>(
             ),
             String::new(),
             Some("1"),
+            Some("busy"),
         ),
     };
     match unanswered {
         Some(respond) => {
-            tracing::warn!("{tag}: {status}: {public} (after {ms} ms){detail}");
+            log_request!(
+                warn,
+                report,
+                status,
+                protocol,
+                "{tag}: {status}: {public} (after {ms} ms){detail}"
+            );
             respond.send_error(status, &public, retry);
+            count(metrics, &report, status, protocol, kind);
         }
-        None => tracing::warn!("{tag}: {public} after the response was sent (after {ms} ms){detail}"),
+        None => {
+            let sent = report.status.unwrap_or(0);
+            log_request!(
+                warn,
+                report,
+                sent,
+                protocol,
+                "{tag}: {public} after the response was sent (after {ms} ms){detail}"
+            );
+            count(metrics, &report, sent, protocol, kind);
+        }
+    }
+}
+
+/// Logs a request's one line, with its report as structured fields
+/// (`--log-format json` keeps them as JSON fields).
+macro_rules! log_request {
+    ($level:ident, $report:expr, $status:expr, $protocol:expr, $($message:tt)+) => {
+        tracing::$level!(
+            tenant = %$report.tenant,
+            status = $status,
+            protocol = $protocol,
+            promised = $report.promised,
+            pushed = $report.pushed,
+            refused = $report.refused,
+            hinted = $report.hinted,
+            instantiate_us = $report.instantiate.map_or(0, |d| d.as_micros() as u64),
+            handle_us = $report.handle.map_or(0, |d| d.as_micros() as u64),
+            $($message)+
+        )
+    };
+}
+use log_request;
+
+/// Counts a finished request in the metrics.
+fn count(metrics: &Metrics, report: &Report, status: u16, protocol: &str, failure: Option<&str>) {
+    let tenant = report.tenant.to_string();
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            tenant: tenant.clone(),
+            status,
+            protocol: protocol.to_string(),
+        })
+        .inc();
+    metrics.push(&tenant, "promised", report.promised);
+    metrics.push(&tenant, "sent", report.pushed);
+    metrics.push(&tenant, "refused", report.refused);
+    metrics.push(&tenant, "hinted", report.hinted);
+    if let Some(kind) = failure {
+        metrics
+            .failures
+            .get_or_create(&FailureLabels {
+                tenant: tenant.clone(),
+                kind: kind.to_string(),
+            })
+            .inc();
+    }
+    if let Some(d) = report.instantiate {
+        Metrics::observe(&metrics.instantiate, &tenant, d);
+    }
+    if let Some(d) = report.handle {
+        Metrics::observe(&metrics.handle, &tenant, d);
     }
 }
 

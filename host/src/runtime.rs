@@ -17,6 +17,7 @@ use crate::caller::CallerState;
 use crate::config::{EPOCH_TICK, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
 use crate::handler::{Admission, Failure, Handler, Outcome};
+use crate::metrics::{Metrics, TenantLabels};
 use crate::state::{HostState, MemoryLimiter};
 
 /// Why a component could not be loaded; each names the file and what is wrong.
@@ -111,7 +112,11 @@ pub struct Sandbox {
     linker: Arc<Linker<HostState>>,
     budget: Arc<Budget>,
     cache: CompileCache,
+    metrics: Arc<Metrics>,
 }
+
+/// The tenant name of the component served with `--module`.
+pub const DEFAULT_TENANT: &str = "default";
 
 /// The engine-wide sizes of the instance pool.
 #[derive(Clone, Debug)]
@@ -146,7 +151,7 @@ impl Pool {
 impl Sandbox {
     /// Builds the engine and linker; starts the epoch ticker if needed.
     /// Components are compiled through `cache`.
-    pub fn new(pool: &Pool, cache: CompileCache) -> Result<Self, LoadError> {
+    pub fn new(pool: &Pool, cache: CompileCache, metrics: Arc<Metrics>) -> Result<Self, LoadError> {
         let engine = engine(pool).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
@@ -167,7 +172,15 @@ impl Sandbox {
             linker: Arc::new(linker),
             budget,
             cache,
+            metrics,
         })
+    }
+}
+
+impl Sandbox {
+    /// The metrics its components count in.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 }
 
@@ -181,6 +194,9 @@ pub struct Runtime {
     env: Arc<[(String, String)]>,
     /// The budgets its instances' memory counts against.
     budgets: Vec<Arc<Budget>>,
+    /// Its tenant's name (`default` for `--module`), for logs and metrics.
+    name: Arc<str>,
+    metrics: Arc<Metrics>,
 }
 
 impl Runtime {
@@ -188,14 +204,15 @@ impl Runtime {
     /// `path`, links WASI and `caller`, and starts the epoch ticker: one
     /// component per process.
     pub async fn load(path: &Path, limits: Limits) -> Result<Arc<Self>, LoadError> {
-        let sandbox = Sandbox::new(&Pool::for_limits(&limits), CompileCache::off())?;
-        Self::load_into(&sandbox, path, limits, Vec::new()).await
+        let sandbox = Sandbox::new(&Pool::for_limits(&limits), CompileCache::off(), Arc::default())?;
+        Self::load_into(&sandbox, DEFAULT_TENANT, path, limits, Vec::new()).await
     }
 
     /// Loads and checks `path` into `sandbox`, to run under `limits` with the
     /// environment `env`.
     pub async fn load_into(
         sandbox: &Sandbox,
+        name: &str,
         path: &Path,
         limits: Limits,
         env: Vec<(String, String)>,
@@ -251,6 +268,8 @@ impl Runtime {
             limits,
             env: env.into(),
             budgets,
+            name: name.into(),
+            metrics: sandbox.metrics.clone(),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
             path: path.clone(),
@@ -305,8 +324,21 @@ impl Handler for Runtime {
     async fn run(&self, request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
         let Some(_permit) = self.admission.admit(&tag).await else {
             let mut caller = caller;
-            return (caller.take_unanswered(), Some(Failure::Busy));
+            let (unanswered, mut report) = caller.finish();
+            report.tenant = self.name.clone();
+            return (unanswered, Some(Failure::Busy), report);
         };
+        let in_use = self
+            .metrics
+            .instances
+            .get_or_create(&TenantLabels {
+                tenant: self.name.to_string(),
+            })
+            .clone();
+        in_use.inc();
+        let _in_use = scopeguard(|| {
+            in_use.dec();
+        });
         let mut store = Store::new(
             &self.engine,
             HostState::new(
@@ -338,9 +370,16 @@ impl Handler for Runtime {
                 }
             });
         }
+        let mut instantiate = None;
+        let mut handle = None;
         let call = async {
+            let started = Instant::now();
             let service: Service = self.pre.instantiate_async(&mut store).await?;
-            service.push_handler_handler().call_handle(&mut store, &request).await
+            let handling = Instant::now();
+            instantiate = Some(handling - started);
+            let result = service.push_handler_handler().call_handle(&mut store, &request).await;
+            handle = Some(handling.elapsed());
+            result
         };
         // The epoch deadline stops guest code; this outer timeout also stops a
         // guest parked in a host call (e.g. a WASI sleep).
@@ -355,9 +394,25 @@ impl Handler for Runtime {
             Ok(Err(e)) if e.downcast_ref::<DeadlineExceeded>().is_some() => Some(Failure::TimedOut(timeout)),
             Ok(Err(e)) => Some(describe_trap(&e, &store.data().limiter, &self.limits)),
         };
-        let unanswered = store.data_mut().caller.take_unanswered();
-        (unanswered, failure)
+        let (unanswered, mut report) = store.data_mut().caller.finish();
+        report.tenant = self.name.clone();
+        report.instantiate = instantiate;
+        report.handle = handle;
+        (unanswered, failure, report)
     }
+}
+
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
 
 /// Names a trap's kind and keeps wasmtime's message on one line.

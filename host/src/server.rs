@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 use crate::connection::{Context, secs, serve_connection};
 use crate::handler::Handler;
 use crate::http1::serve_http1;
+use crate::metrics::Metrics;
 use crate::tls;
 
 /// How [`serve`] runs besides the handler's limits.
@@ -29,6 +30,8 @@ pub struct ServeOptions {
     pub shutdown: CancellationToken,
     /// Longest a shutdown waits for requests in flight.
     pub shutdown_timeout: Duration,
+    /// Where requests, pushes and connections are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// How a shutdown ended.
@@ -47,6 +50,7 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
     let cx = Context {
         shutdown: options.shutdown.clone(),
         inflight: Arc::new(AtomicUsize::new(0)),
+        metrics: options.metrics.clone(),
     };
     let tls = options.tls.clone().map(TlsAcceptor::from);
     let next_id = AtomicU64::new(1);
@@ -71,6 +75,9 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
         let runtime = runtime.clone();
         let (tls, cx) = (tls.clone(), cx.clone());
         tracker.spawn(async move {
+            cx.metrics.connections.inc();
+            let open = cx.metrics.connections.clone();
+            let _open = DecOnDrop(open);
             let timeout = runtime.limits().handshake_timeout;
             let deadline = Instant::now() + timeout;
             match tls {
@@ -143,6 +150,15 @@ async fn first_bytes_are_http1(socket: &TcpStream, deadline: Instant, timeout: D
             secs(timeout)
         ))
     })
+}
+
+/// Decrements a gauge when dropped.
+struct DecOnDrop(prometheus_client::metrics::gauge::Gauge<i64, std::sync::atomic::AtomicI64>);
+
+impl Drop for DecOnDrop {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// A connection slot, waiting (and saying so once) while all are taken.

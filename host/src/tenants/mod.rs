@@ -20,6 +20,7 @@ use crate::caller::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler, Outcome};
+use crate::metrics::Metrics;
 use crate::runtime::{LoadError, Pool, Runtime, Sandbox};
 use config::HostingConfig;
 use route::Route;
@@ -72,7 +73,11 @@ pub struct Hosting {
 impl Hosting {
     /// Builds the shared sandbox (its pool sized for all tenants together)
     /// and loads every tenant's component into it.
-    pub async fn load(config: &HostingConfig, cache: CompileCache) -> Result<Arc<Self>, TenantError> {
+    pub async fn load(
+        config: &HostingConfig,
+        cache: CompileCache,
+        metrics: Arc<Metrics>,
+    ) -> Result<Arc<Self>, TenantError> {
         // Room for reloads to add tenants: twice what the first version
         // needs, and at least POOL_MIN_INSTANCES.
         let needed: u32 = config.tenants.iter().map(|t| t.limits.max_concurrent).sum();
@@ -86,7 +91,7 @@ impl Hosting {
                 .memory_budget
                 .unwrap_or_else(crate::budget::default_process_budget),
         };
-        let sandbox = Sandbox::new(&pool, cache).map_err(TenantError::Engine)?;
+        let sandbox = Sandbox::new(&pool, cache, metrics).map_err(TenantError::Engine)?;
         let version = load_version(&sandbox, config).await?;
         Ok(Arc::new(Hosting {
             limits: config.defaults.clone(),
@@ -129,6 +134,15 @@ impl Hosting {
         Ok(())
     }
 
+    /// Counts a reload in the metrics (`result`: `installed` or `failed`).
+    pub fn count_reload(&self, result: &str) {
+        self.sandbox
+            .metrics()
+            .reloads
+            .get_or_create(&vec![("result".to_string(), result.to_string())])
+            .inc();
+    }
+
     /// The current tenants' names, in file order.
     pub fn names(&self) -> Vec<String> {
         self.current.load().tenants.iter().map(|t| t.name.clone()).collect()
@@ -139,7 +153,7 @@ async fn load_version(sandbox: &Sandbox, config: &HostingConfig) -> Result<Versi
     let mut tenants = Vec::new();
     let mut routes = Vec::new();
     for (i, t) in config.tenants.iter().enumerate() {
-        let runtime = Runtime::load_into(sandbox, &t.module, t.limits.clone(), t.env.clone())
+        let runtime = Runtime::load_into(sandbox, &t.name, &t.module, t.limits.clone(), t.env.clone())
             .await
             .map_err(|error| TenantError::Load {
                 tenant: t.name.clone(),
@@ -176,9 +190,11 @@ impl Handler for Hosting {
         let Some(index) = best else {
             let host = route::host_of(&request.authority);
             let path = request.path.split('?').next().unwrap_or("");
+            let (unanswered, report) = caller.finish();
             return (
-                caller.take_unanswered(),
+                unanswered,
                 Some(Failure::NotFound(format!("no tenant serves {host}{path}"))),
+                report,
             );
         };
         // RFC 9113 §10.4: a tenant pushes only what it would serve itself.

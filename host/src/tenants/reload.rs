@@ -85,16 +85,19 @@ async fn reload(hosting: &Hosting, path: &Path) -> Option<HostingConfig> {
         Ok(config) => config,
         Err(e) => {
             tracing::warn!("reload failed, the previous version keeps serving: {e}");
+            hosting.count_reload("failed");
             return None;
         }
     };
     match hosting.install(&config).await {
         Ok(()) => {
             tracing::info!("reloaded {}: tenants {}", path.display(), hosting.names().join(", "));
+            hosting.count_reload("installed");
             Some(config)
         }
         Err(e) => {
             tracing::warn!("reload failed, the previous version keeps serving: {e}");
+            hosting.count_reload("failed");
             None
         }
     }

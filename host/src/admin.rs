@@ -1,0 +1,60 @@
+//! The admin listener (`--admin-listen ADDR`, keep it on loopback):
+//! `/metrics` (Prometheus text format), `/healthz` (the process answers),
+//! `/readyz` (200 while serving, 503 once draining for shutdown). It is
+//! only started once every component has loaded, so a probe that gets an
+//! answer at all is talking to a host that is ready or draining.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+/// Serves the admin endpoints on `listener` until `shutdown` is cancelled
+/// and the process exits (readiness then turns 503).
+pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, shutdown: CancellationToken) {
+    loop {
+        let Ok((socket, _)) = listener.accept().await else {
+            continue;
+        };
+        let (metrics, shutdown) = (metrics.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                let response = answer(request.uri().path(), &metrics, &shutdown);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(socket), service)
+                .await;
+        });
+    }
+}
+
+fn answer(path: &str, metrics: &Metrics, shutdown: &CancellationToken) -> http::Response<Full<Bytes>> {
+    let (status, content_type, body) = match path {
+        "/metrics" => (
+            200,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            metrics.encode(),
+        ),
+        "/healthz" => (200, "text/plain", "ok\n".to_string()),
+        "/readyz" if shutdown.is_cancelled() => (503, "text/plain", "draining\n".to_string()),
+        "/readyz" => (200, "text/plain", "ready\n".to_string()),
+        _ => (
+            404,
+            "text/plain",
+            "not found: /metrics, /healthz, /readyz\n".to_string(),
+        ),
+    };
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(body)))
+        .expect("static response")
+}

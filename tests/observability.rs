@@ -1,0 +1,145 @@
+//! Observability: `--admin-listen` serves `/metrics` (exact counter values
+//! after the seed scenario with a rejected push, and after a trap),
+//! `/healthz` and `/readyz` (503 while draining); every request's log line
+//! carries its report as fields, also as JSON with `--log-format json`.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use support::h2c::{self, Ask};
+use support::{Host, guest, run_bounded};
+
+/// `GET http://ADDR/PATH` on the admin listener: (status, body).
+fn admin(addr: &str, path: &str) -> (String, String) {
+    let out = run_bounded(
+        Command::new("curl").args(["-s", "-w", "\n%{http_code}", &format!("http://{addr}{path}")]),
+        Duration::from_secs(30),
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.to_string(), body.trim_end().to_string())
+}
+
+fn admin_addr(host: &Host) -> String {
+    let line = host.expect_log("Admin endpoints on http://");
+    line.split("http://").nth(1).unwrap().trim_end_matches('/').to_string()
+}
+
+/// The value of the sample `name{labels}` in a Prometheus text exposition.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .split(' ')
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_the_seed_a_rejected_push_and_a_trap_exactly() {
+    let host = Host::start(&guest("test_guests"), &["--admin-listen", "127.0.0.1:0"]);
+    let addr = admin_addr(&host);
+    assert_eq!(admin(&addr, "/healthz"), ("200".into(), "ok".into()));
+    assert_eq!(admin(&addr, "/readyz"), ("200".into(), "ready".into()));
+    let mut send = h2c::connect(host.addr, true).await;
+    // The seed, whose guest waits until the client has refused /resource2.
+    let ask = Ask {
+        reject: &["/resource2"],
+        ..Default::default()
+    };
+    let ex = h2c::exchange(&mut send, host.addr, "/seed-slow?refused=/resource2", ask).await;
+    assert_eq!(ex.response.status, 200);
+    let trap = h2c::get(&mut send, host.addr, "/trap").await;
+    assert_eq!(trap.response.status, 500);
+    host.expect_log("GET /trap: 500");
+    let (status, metrics) = tokio::task::spawn_blocking(move || admin(&addr, "/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(status, "200");
+    let t = r#"tenant="default""#;
+    let expect = [
+        (
+            format!(r#"push_host_requests_total{{{t},status="200",protocol="h2"}}"#),
+            1.0,
+        ),
+        (
+            format!(r#"push_host_requests_total{{{t},status="500",protocol="h2"}}"#),
+            1.0,
+        ),
+        (format!(r#"push_host_pushes_total{{{t},outcome="promised"}}"#), 3.0),
+        (format!(r#"push_host_pushes_total{{{t},outcome="sent"}}"#), 2.0),
+        (format!(r#"push_host_pushes_total{{{t},outcome="refused"}}"#), 1.0),
+        (format!(r#"push_host_guest_failures_total{{{t},kind="trap"}}"#), 1.0),
+        (format!(r#"push_host_instantiate_seconds_count{{{t}}}"#), 2.0),
+        (format!(r#"push_host_handle_seconds_count{{{t}}}"#), 2.0),
+        (format!(r#"push_host_instances_in_use{{{t}}}"#), 0.0),
+        ("push_host_open_connections".to_string(), 1.0),
+    ];
+    for (series, value) in expect {
+        assert_eq!(sample(&metrics, &series), Some(value), "{series} in:\n{metrics}");
+    }
+    assert!(sample(&metrics, &format!(r#"push_host_pushes_total{{{t},outcome="hinted"}}"#)).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_turns_503_while_draining() {
+    let mut host = Host::start(&guest("test_guests"), &["--admin-listen", "127.0.0.1:0"]);
+    let addr = admin_addr(&host);
+    let mut send = h2c::connect(host.addr, true).await;
+    let target = host.addr;
+    let slow = tokio::spawn(async move { h2c::get(&mut send, target, "/sleep?ms=1500").await.response.status });
+    host.expect_log_async("sleep: sleeping 1500 ms").await;
+    host.signal("TERM");
+    host.expect_log_async("no longer accepting").await;
+    let ready = tokio::task::spawn_blocking(move || admin(&addr, "/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(ready, ("503".into(), "draining".into()));
+    assert_eq!(slow.await.unwrap(), 200);
+    let status = tokio::task::block_in_place(|| host.wait_exit(Duration::from_secs(10))).expect("exited");
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn every_request_logs_its_report_as_fields() {
+    let host = Host::start(&guest("http2_service"), &[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    h2c::get(&mut send, host.addr, "/http2Service").await;
+    let line = host.expect_log_async("GET /http2Service: handled in").await;
+    for field in [
+        "tenant=default",
+        "status=200",
+        "protocol=\"h2\"",
+        "promised=3",
+        "pushed=3",
+        "refused=0",
+        "hinted=0",
+        "instantiate_us=",
+        "handle_us=",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_object_per_line() {
+    let host = Host::start(&guest("http2_service"), &["--log-format", "json"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    h2c::get(&mut send, host.addr, "/http2Service").await;
+    let line = host.expect_log_async("handled in").await;
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(v["fields"]["status"], 200, "{line}");
+    assert_eq!(v["fields"]["promised"], 3, "{line}");
+    assert_eq!(v["fields"]["tenant"], "default", "{line}");
+    assert!(
+        v["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("GET /http2Service: handled in 0 ms")
+            || v["fields"]["message"].as_str().unwrap().contains("handled in")
+    );
+}
