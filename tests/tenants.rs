@@ -367,3 +367,43 @@ async fn reloads_under_load_fail_no_request() {
     );
     assert!(ok > 20, "only {ok} requests during the reloads");
 }
+
+/// A chatty guest cannot flood the log: its tenant's lines are rate-limited
+/// (a burst of 400, then 200/s), the drop is counted and said, and another
+/// tenant's lines still get through. Guest lines carry their tenant.
+#[test]
+fn a_chatty_tenant_is_rate_limited_alone() {
+    let host = start(&hosting("chatty", TWO_TENANTS));
+    let port = host.addr.port();
+    assert_eq!(
+        curl(&["-s", &format!("http://localhost:{port}/log?lines=3000")]),
+        "logged"
+    );
+    // Another tenant logs at once (the seed, promising with push off).
+    curl(&["-s", &format!("http://127.0.0.1:{port}/http2Service")]);
+    host.expect_log("tenant=seed");
+    let log = host.log();
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("stdout: chatty line"))
+            .all(|l| l.contains("tenant=guests"))
+    );
+    // Once the rate allows again, the next line says how many were dropped
+    // since the last such line; they add up with the lines kept.
+    std::thread::sleep(Duration::from_millis(1100));
+    curl(&["-s", &format!("http://localhost:{port}/log?lines=1")]);
+    host.expect_log("GET /log?lines=1 stdout: chatty line 0");
+    let log = host.log();
+    let kept = log
+        .lines()
+        .filter(|l| l.contains("GET /log?lines=3000 stdout: chatty line"))
+        .count();
+    assert!((400..2000).contains(&kept), "{kept} of 3000 lines kept");
+    let dropped: usize = log
+        .lines()
+        .filter_map(|l| l.split("tenant guests: ").nth(1))
+        .filter_map(|rest| rest.split(' ').next())
+        .map(|n| n.parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(kept + dropped, 3000, "{kept} kept, {dropped} dropped");
+}

@@ -24,6 +24,7 @@ const RESOURCES: [&str; 3] = ["resource1", "resource2", "resource3"];
 pub struct NativeSeed {
     limits: Limits,
     admission: Admission,
+    log: Arc<crate::stdio::GuestLogLimit>,
 }
 
 impl NativeSeed {
@@ -31,6 +32,7 @@ impl NativeSeed {
     pub fn new(limits: Limits) -> Arc<Self> {
         Arc::new(NativeSeed {
             admission: Admission::new(&limits),
+            log: crate::stdio::GuestLogLimit::new("native".into()),
             limits,
         })
     }
@@ -47,7 +49,14 @@ impl Handler for NativeSeed {
             let (unanswered, report) = caller.finish();
             return (unanswered, Some(Failure::Busy), report);
         };
-        let mut state = HostState::new(caller, self.limits.memory_bytes, &[], Default::default(), tag.clone());
+        let mut state = HostState::new(
+            caller,
+            self.limits.memory_bytes,
+            &[],
+            Default::default(),
+            self.log.clone(),
+            tag.clone(),
+        );
         let failure = seed(&mut state, &tag).await.err().map(|e| Failure::Trapped {
             kind: "error".into(),
             detail: format!("{e:#}"),

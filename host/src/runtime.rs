@@ -19,6 +19,7 @@ use crate::generated::{Service, ServicePre, WitRequest};
 use crate::handler::{Admission, Failure, Handler, Outcome};
 use crate::metrics::{Metrics, TenantLabels};
 use crate::state::{HostState, MemoryLimiter};
+use crate::stdio::GuestLogLimit;
 
 /// Why a component could not be loaded; each names the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +198,8 @@ pub struct Runtime {
     /// Its tenant's name (`default` for `--module`), for logs and metrics.
     name: Arc<str>,
     metrics: Arc<Metrics>,
+    /// Its guests' log lines, rate-limited together.
+    log: Arc<GuestLogLimit>,
 }
 
 impl Runtime {
@@ -269,6 +272,7 @@ impl Runtime {
             env: env.into(),
             budgets,
             name: name.into(),
+            log: GuestLogLimit::new(name.into()),
             metrics: sandbox.metrics.clone(),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
@@ -299,6 +303,7 @@ impl Runtime {
                 self.limits.memory_bytes,
                 &self.env,
                 Reservation::new(self.budgets.clone()),
+                self.log.clone(),
                 "start-up".into(),
             ),
         );
@@ -346,6 +351,7 @@ impl Handler for Runtime {
                 self.limits.memory_bytes,
                 &self.env,
                 Reservation::new(self.budgets.clone()),
+                self.log.clone(),
                 tag,
             ),
         );

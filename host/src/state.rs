@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::budget::{Budget, Reservation};
 use crate::caller::CallerState;
-use crate::stdio::{Channel, LogStream};
+use crate::stdio::{Channel, GuestLogLimit, LogStream};
 
 /// Everything one guest instance can reach.
 pub struct HostState {
@@ -28,12 +28,13 @@ impl HostState {
         memory_bytes: usize,
         env: &[(String, String)],
         budgets: Reservation,
+        log: Arc<GuestLogLimit>,
         tag: Arc<str>,
     ) -> Self {
         let wasi = WasiCtx::builder()
             .envs(env)
-            .stdout(LogStream::new(Channel::Stdout, tag.clone()))
-            .stderr(LogStream::new(Channel::Stderr, tag))
+            .stdout(LogStream::new(Channel::Stdout, tag.clone(), log.clone()))
+            .stderr(LogStream::new(Channel::Stderr, tag, log))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)

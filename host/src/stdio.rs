@@ -1,5 +1,7 @@
 //! Guest stdout/stderr, forwarded line by line to the host's log and tagged
-//! with the connection and stream the guest is serving.
+//! with the tenant and the connection and stream the guest is serving. Each
+//! tenant's lines share a rate limit ([`GuestLogLimit`]), so a chatty guest
+//! cannot flood the log; what it drops is counted and said.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -22,6 +24,52 @@ pub enum Channel {
     Stderr,
 }
 
+/// Guest lines per second a tenant may log (all its instances together).
+pub const GUEST_LINES_PER_SECOND: u32 = 200;
+/// Lines a tenant may log at once before the rate applies.
+pub const GUEST_LINES_BURST: u32 = 400;
+
+/// One tenant's budget of guest log lines, shared by its instances.
+#[derive(Debug)]
+pub struct GuestLogLimit {
+    tenant: Arc<str>,
+    limiter: governor::DefaultDirectRateLimiter,
+    dropped: std::sync::atomic::AtomicU64,
+}
+
+impl GuestLogLimit {
+    /// [`GUEST_LINES_PER_SECOND`], bursts of [`GUEST_LINES_BURST`].
+    pub fn new(tenant: Arc<str>) -> Arc<Self> {
+        let quota = governor::Quota::per_second(std::num::NonZeroU32::new(GUEST_LINES_PER_SECOND).unwrap())
+            .allow_burst(std::num::NonZeroU32::new(GUEST_LINES_BURST).unwrap());
+        Arc::new(GuestLogLimit {
+            tenant,
+            limiter: governor::RateLimiter::direct(quota),
+            dropped: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Whether one more line may be logged; the first line let through after
+    /// some were dropped says how many.
+    fn admit(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.limiter.check().is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(
+                target: "guest",
+                tenant = %self.tenant,
+                "tenant {}: {dropped} guest log line(s) dropped (more than {GUEST_LINES_PER_SECOND}/s)",
+                self.tenant
+            );
+        }
+        true
+    }
+}
+
 /// A WASI output stream that logs each complete line with `tracing`.
 #[derive(Clone)]
 pub struct LogStream {
@@ -31,17 +79,20 @@ pub struct LogStream {
 struct LineBuffer {
     channel: Channel,
     tag: Arc<str>,
+    limit: Arc<GuestLogLimit>,
     buf: Vec<u8>,
     truncated: bool,
 }
 
 impl LogStream {
-    /// A stream whose lines are logged with `tag` (e.g. `conn=3 stream=1 GET /`).
-    pub fn new(channel: Channel, tag: Arc<str>) -> Self {
+    /// A stream whose lines are logged with `tag` (e.g. `conn=3 stream=1 GET /`)
+    /// and the tenant of `limit`, within its rate.
+    pub fn new(channel: Channel, tag: Arc<str>, limit: Arc<GuestLogLimit>) -> Self {
         LogStream {
             inner: Arc::new(Mutex::new(LineBuffer {
                 channel,
                 tag,
+                limit,
                 buf: Vec::new(),
                 truncated: false,
             })),
@@ -63,12 +114,15 @@ impl LineBuffer {
     }
 
     fn emit(&mut self) {
-        let line = String::from_utf8_lossy(&self.buf);
-        let line = line.trim_end_matches('\r');
-        let cut = if self.truncated { " [line truncated]" } else { "" };
-        match self.channel {
-            Channel::Stdout => tracing::info!(target: "guest", "{} stdout: {line}{cut}", self.tag),
-            Channel::Stderr => tracing::warn!(target: "guest", "{} stderr: {line}{cut}", self.tag),
+        if self.limit.admit() {
+            let line = String::from_utf8_lossy(&self.buf);
+            let line = line.trim_end_matches('\r');
+            let cut = if self.truncated { " [line truncated]" } else { "" };
+            let tenant = &self.limit.tenant;
+            match self.channel {
+                Channel::Stdout => tracing::info!(target: "guest", %tenant, "{} stdout: {line}{cut}", self.tag),
+                Channel::Stderr => tracing::warn!(target: "guest", %tenant, "{} stderr: {line}{cut}", self.tag),
+            }
         }
         self.buf.clear();
         self.truncated = false;
