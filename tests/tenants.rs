@@ -386,7 +386,7 @@ fn a_chatty_tenant_is_rate_limited_alone() {
     assert!(
         log.lines()
             .filter(|l| l.contains("stdout: chatty line"))
-            .all(|l| l.contains("tenant=guests"))
+            .all(|l| l.contains("tenant=guests conn="))
     );
     // Once the rate allows again, the next line says how many were dropped
     // since the last such line; they add up with the lines kept.

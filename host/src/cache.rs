@@ -52,7 +52,7 @@ impl CompileCache {
             return Ok((component, how));
         };
         let entry = dir.join(format!("{}.cwasm", key(engine, bytes)));
-        match load(engine, &entry) {
+        let refused = match load(engine, &entry) {
             Ok(Some(component)) => {
                 let how = format!(
                     "loaded from the compile cache in {} ms ({})",
@@ -61,12 +61,17 @@ impl CompileCache {
                 );
                 return Ok((component, how));
             }
-            Ok(None) => {}
-            Err(why) => tracing::warn!("compile cache entry {} ignored: {why}; rebuilding it", entry.display()),
-        }
+            Ok(None) => None,
+            Err(why) => Some(why),
+        };
         let compiled = engine.precompile_component(bytes)?;
         // SAFETY: these bytes were produced just now by this engine.
         let component = unsafe { Component::deserialize(engine, &compiled)? };
+        // Said only once the rebuild worked: a component that cannot load at
+        // all (e.g. too big for the pool) fails with one message, not two.
+        if let Some(why) = refused {
+            tracing::warn!("compile cache entry {} ignored: {why}; rebuilding it", entry.display());
+        }
         let how = format!("compiled in {} ms", started.elapsed().as_millis());
         if let Err(e) = store(dir, &entry, &compiled) {
             tracing::warn!("compile cache: cannot write {}: {e}", entry.display());

@@ -11,6 +11,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::caller::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
+use crate::report::Report;
 use crate::responder::Responder;
 
 /// Why a handler did not finish normally.
@@ -25,8 +26,14 @@ pub enum Failure {
         /// wasmtime's full message with the guest backtrace, for the log.
         detail: String,
     },
-    /// No instance came free within the queue timeout.
-    Busy,
+    /// No instance came free within the queue timeout (`waited`, with
+    /// `running` instances busy).
+    Busy {
+        /// The queue timeout.
+        waited: std::time::Duration,
+        /// The instance limit.
+        running: u32,
+    },
     /// No tenant serves the request's authority and path (`404`).
     NotFound(String),
 }
@@ -34,27 +41,6 @@ pub enum Failure {
 /// What a request's handler left behind: the unused response handle (if it
 /// never responded), why it failed (if it did), and what it did.
 pub type Outcome = (Option<Responder>, Option<Failure>, Report);
-
-/// What one request did, for its log line and the metrics.
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    /// The tenant that ran it (`default` for `--module`; empty if none).
-    pub tenant: Arc<str>,
-    /// The status of the main response the guest sent, if it did.
-    pub status: Option<u16>,
-    /// PUSH_PROMISE frames sent.
-    pub promised: u32,
-    /// Promised responses pushed.
-    pub pushed: u32,
-    /// Promises refused: by the client (reset) or by the push diary.
-    pub refused: u32,
-    /// Promises announced as early hints or `link` headers instead.
-    pub hinted: u32,
-    /// Time to create the instance.
-    pub instantiate: Option<std::time::Duration>,
-    /// Time in the guest's `handle`.
-    pub handle: Option<std::time::Duration>,
-}
 
 /// Runs one request: calls `promise`/`respond`/`push` on `caller`.
 pub trait Handler: Send + Sync + 'static {

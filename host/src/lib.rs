@@ -32,6 +32,7 @@
 //! - [`body`]: sending bodies under flow control.
 //! - [`conn`]: per-connection state shared with requests; [`diary`], the
 //!   paths a connection's client already has (not pushed again).
+//! - [`report`]: what one request did, for its log line and metrics.
 //! - [`metrics`], [`admin`]: Prometheus metrics and the `--admin-listen`
 //!   endpoints (`/metrics`, `/healthz`, `/readyz`).
 //! - [`hints`]: `103 Early Hints` for promises when the client disables push.
@@ -62,6 +63,7 @@ pub mod hints;
 mod http1;
 pub mod metrics;
 pub mod native;
+pub mod report;
 mod request;
 pub mod responder;
 pub mod runtime;

@@ -47,7 +47,14 @@ impl Handler for NativeSeed {
         let Some(_permit) = self.admission.admit(&tag).await else {
             let mut caller = caller;
             let (unanswered, report) = caller.finish();
-            return (unanswered, Some(Failure::Busy), report);
+            return (
+                unanswered,
+                Some(Failure::Busy {
+                    waited: self.limits.queue_timeout,
+                    running: self.limits.max_concurrent,
+                }),
+                report,
+            );
         };
         let mut state = HostState::new(
             caller,

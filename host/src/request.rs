@@ -12,8 +12,9 @@ use h2::server::SendResponse;
 use crate::caller::CallerState;
 use crate::conn::ConnShared;
 use crate::generated::WitRequest;
-use crate::handler::{Failure, Handler, Report};
+use crate::handler::{Failure, Handler};
 use crate::metrics::{FailureLabels, Metrics, RequestLabels};
+use crate::report::Report;
 use crate::responder::Responder;
 use crate::validate;
 
@@ -156,13 +157,9 @@ pub(crate) async fn run<H: Handler>(
             )
         }
         Some(Failure::NotFound(why)) => (404, why, String::new(), None, None),
-        Some(Failure::Busy) => (
+        Some(Failure::Busy { waited, running }) => (
             503,
-            format!(
-                "no instance free within {} ms ({} running)",
-                limits.queue_timeout.as_millis(),
-                limits.max_concurrent
-            ),
+            format!("no instance free within {} ms ({running} running)", waited.as_millis()),
             String::new(),
             Some("1"),
             Some("busy"),

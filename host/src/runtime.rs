@@ -331,7 +331,14 @@ impl Handler for Runtime {
             let mut caller = caller;
             let (unanswered, mut report) = caller.finish();
             report.tenant = self.name.clone();
-            return (unanswered, Some(Failure::Busy), report);
+            return (
+                unanswered,
+                Some(Failure::Busy {
+                    waited: self.limits.queue_timeout,
+                    running: self.limits.max_concurrent,
+                }),
+                report,
+            );
         };
         let in_use = self
             .metrics

@@ -61,7 +61,6 @@ impl GuestLogLimit {
         if dropped > 0 {
             tracing::warn!(
                 target: "guest",
-                tenant = %self.tenant,
                 "tenant {}: {dropped} guest log line(s) dropped (more than {GUEST_LINES_PER_SECOND}/s)",
                 self.tenant
             );
@@ -120,8 +119,10 @@ impl LineBuffer {
             let cut = if self.truncated { " [line truncated]" } else { "" };
             let tenant = &self.limit.tenant;
             match self.channel {
-                Channel::Stdout => tracing::info!(target: "guest", %tenant, "{} stdout: {line}{cut}", self.tag),
-                Channel::Stderr => tracing::warn!(target: "guest", %tenant, "{} stderr: {line}{cut}", self.tag),
+                // The tenant leads (not a trailing field): a guest's line
+                // ends the log line exactly as the guest wrote it.
+                Channel::Stdout => tracing::info!(target: "guest", "tenant={tenant} {} stdout: {line}{cut}", self.tag),
+                Channel::Stderr => tracing::warn!(target: "guest", "tenant={tenant} {} stderr: {line}{cut}", self.tag),
             }
         }
         self.buf.clear();
