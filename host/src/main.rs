@@ -256,7 +256,7 @@ async fn run() -> anyhow::Result<()> {
             tracing::warn!(
                 "--native-seed: serving the seed service compiled into the host, no sandbox (benchmarks only)"
             );
-            Loaded::Native(NativeSeed::new(limits))
+            Loaded::Native(NativeSeed::new(limits, &metrics))
         }
     };
     if args.check {

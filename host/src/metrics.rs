@@ -3,7 +3,7 @@
 //! and handle latency, instances in use, open connections.
 
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -11,6 +11,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+use crate::report::Report;
 
 /// `tenant`, `status`, `protocol`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -125,6 +127,87 @@ impl Default for Metrics {
     }
 }
 
+/// One tenant's series, looked up once: counting a request allocates
+/// nothing and takes no lock on the families.
+pub struct TenantMetrics {
+    /// The tenant's name.
+    pub name: Arc<str>,
+    metrics: Arc<Metrics>,
+    /// promised, sent, refused, hinted: created on first use, so an outcome
+    /// that never happened has no series.
+    pushes: [OnceLock<Counter>; 4],
+    instantiate: Histogram,
+    handle: Histogram,
+    /// (status, protocol) → counter, for the few pairs a tenant sees.
+    requests: Mutex<Vec<(u16, &'static str, Counter)>>,
+}
+
+const PUSH_OUTCOMES: [&str; 4] = ["promised", "sent", "refused", "hinted"];
+
+impl std::fmt::Debug for TenantMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TenantMetrics({})", self.name)
+    }
+}
+
+impl TenantMetrics {
+    /// Counts one finished request: its status and protocol, its pushes, a
+    /// guest failure of `failure` kind, and its latencies.
+    pub fn count(&self, report: &Report, status: u16, protocol: &'static str, failure: Option<&str>) {
+        let counter = {
+            let mut requests = self.requests.lock().unwrap();
+            match requests.iter().find(|(s, p, _)| *s == status && *p == protocol) {
+                Some((_, _, counter)) => counter.clone(),
+                None => {
+                    let counter = self
+                        .metrics
+                        .requests
+                        .get_or_create(&RequestLabels {
+                            tenant: self.name.to_string(),
+                            status,
+                            protocol: protocol.to_string(),
+                        })
+                        .clone();
+                    requests.push((status, protocol, counter.clone()));
+                    counter
+                }
+            }
+        };
+        counter.inc();
+        let counts = [report.promised, report.pushed, report.refused, report.hinted];
+        for (i, n) in counts.into_iter().enumerate() {
+            if n > 0 {
+                self.pushes[i]
+                    .get_or_init(|| {
+                        self.metrics
+                            .pushes
+                            .get_or_create(&PushLabels {
+                                tenant: self.name.to_string(),
+                                outcome: PUSH_OUTCOMES[i].to_string(),
+                            })
+                            .clone()
+                    })
+                    .inc_by(u64::from(n));
+            }
+        }
+        if let Some(kind) = failure {
+            self.metrics
+                .failures
+                .get_or_create(&FailureLabels {
+                    tenant: self.name.to_string(),
+                    kind: kind.to_string(),
+                })
+                .inc();
+        }
+        if let Some(d) = report.instantiate {
+            self.instantiate.observe(d.as_secs_f64());
+        }
+        if let Some(d) = report.handle {
+            self.handle.observe(d.as_secs_f64());
+        }
+    }
+}
+
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Metrics")
@@ -139,24 +222,18 @@ impl Metrics {
         out
     }
 
-    /// Counts `n` pushes of `tenant` with `outcome`.
-    pub fn push(&self, tenant: &str, outcome: &str, n: u32) {
-        if n > 0 {
-            self.pushes
-                .get_or_create(&PushLabels {
-                    tenant: tenant.to_string(),
-                    outcome: outcome.to_string(),
-                })
-                .inc_by(u64::from(n));
-        }
-    }
-
-    /// Records a latency.
-    pub fn observe(family: &Family<TenantLabels, Histogram, fn() -> Histogram>, tenant: &str, d: Duration) {
-        family
-            .get_or_create(&TenantLabels {
-                tenant: tenant.to_string(),
-            })
-            .observe(d.as_secs_f64());
+    /// `name`'s series, looked up once.
+    pub fn tenant(self: &Arc<Self>, name: &str) -> Arc<TenantMetrics> {
+        let labels = TenantLabels {
+            tenant: name.to_string(),
+        };
+        Arc::new(TenantMetrics {
+            name: name.into(),
+            metrics: self.clone(),
+            pushes: Default::default(),
+            instantiate: self.instantiate.get_or_create(&labels).clone(),
+            handle: self.handle.get_or_create(&labels).clone(),
+            requests: Mutex::new(Vec::new()),
+        })
     }
 }

@@ -25,14 +25,17 @@ pub struct NativeSeed {
     limits: Limits,
     admission: Admission,
     log: Arc<crate::stdio::GuestLogLimit>,
+    metrics: Arc<crate::metrics::TenantMetrics>,
 }
 
 impl NativeSeed {
-    /// A native seed service under `limits` (concurrency, pushes, bodies).
-    pub fn new(limits: Limits) -> Arc<Self> {
+    /// A native seed service under `limits` (concurrency, pushes, bodies),
+    /// counted in `metrics` as tenant `native`.
+    pub fn new(limits: Limits, metrics: &Arc<crate::metrics::Metrics>) -> Arc<Self> {
         Arc::new(NativeSeed {
             admission: Admission::new(&limits),
             log: crate::stdio::GuestLogLimit::new("native".into()),
+            metrics: metrics.tenant("native"),
             limits,
         })
     }
@@ -69,7 +72,7 @@ impl Handler for NativeSeed {
             detail: format!("{e:#}"),
         });
         let (unanswered, mut report) = state.caller.finish();
-        report.tenant = "native".into();
+        report.tenant = Some(self.metrics.clone());
         (unanswered, failure, report)
     }
 }

@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
+use crate::metrics::TenantMetrics;
+
 /// What one request did, for its log line and the metrics.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
-    /// The tenant that ran it (`default` for `--module`; empty if none).
-    pub tenant: Arc<str>,
+    /// The tenant that ran it (`default` for `--module`), with its
+    /// metrics; `None` if no tenant did (no route).
+    pub tenant: Option<Arc<TenantMetrics>>,
     /// The status of the main response the guest sent, if it did.
     pub status: Option<u16>,
     /// PUSH_PROMISE frames sent.
@@ -22,4 +25,11 @@ pub struct Report {
     pub instantiate: Option<std::time::Duration>,
     /// Time in the guest's `handle`.
     pub handle: Option<std::time::Duration>,
+}
+
+impl Report {
+    /// The tenant's name, or `""`.
+    pub fn tenant_name(&self) -> &str {
+        self.tenant.as_ref().map_or("", |t| &t.name)
+    }
 }

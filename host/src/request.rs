@@ -13,7 +13,7 @@ use crate::caller::CallerState;
 use crate::conn::ConnShared;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};
-use crate::metrics::{FailureLabels, Metrics, RequestLabels};
+use crate::metrics::Metrics;
 use crate::report::Report;
 use crate::responder::Responder;
 use crate::validate;
@@ -100,7 +100,7 @@ pub(crate) async fn run<H: Handler>(
     respond: Responder,
     tag: Arc<str>,
     started: Instant,
-    metrics: &Metrics,
+    metrics: &Arc<Metrics>,
 ) {
     let limits = runtime.limits();
     let request = WitRequest {
@@ -196,7 +196,7 @@ pub(crate) async fn run<H: Handler>(
 macro_rules! log_request {
     ($level:ident, $report:expr, $status:expr, $protocol:expr, $($message:tt)+) => {
         tracing::$level!(
-            tenant = %$report.tenant,
+            tenant = %$report.tenant_name(),
             status = $status,
             protocol = $protocol,
             promised = $report.promised,
@@ -211,35 +211,12 @@ macro_rules! log_request {
 }
 use log_request;
 
-/// Counts a finished request in the metrics.
-fn count(metrics: &Metrics, report: &Report, status: u16, protocol: &str, failure: Option<&str>) {
-    let tenant = report.tenant.to_string();
-    metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            tenant: tenant.clone(),
-            status,
-            protocol: protocol.to_string(),
-        })
-        .inc();
-    metrics.push(&tenant, "promised", report.promised);
-    metrics.push(&tenant, "sent", report.pushed);
-    metrics.push(&tenant, "refused", report.refused);
-    metrics.push(&tenant, "hinted", report.hinted);
-    if let Some(kind) = failure {
-        metrics
-            .failures
-            .get_or_create(&FailureLabels {
-                tenant: tenant.clone(),
-                kind: kind.to_string(),
-            })
-            .inc();
-    }
-    if let Some(d) = report.instantiate {
-        Metrics::observe(&metrics.instantiate, &tenant, d);
-    }
-    if let Some(d) = report.handle {
-        Metrics::observe(&metrics.handle, &tenant, d);
+/// Counts a finished request in the metrics (its tenant's series, or the
+/// unrouted ones).
+fn count(metrics: &Arc<Metrics>, report: &Report, status: u16, protocol: &'static str, failure: Option<&str>) {
+    match &report.tenant {
+        Some(tenant) => tenant.count(report, status, protocol, failure),
+        None => metrics.tenant("").count(report, status, protocol, failure),
     }
 }
 

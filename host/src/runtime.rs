@@ -17,7 +17,7 @@ use crate::caller::CallerState;
 use crate::config::{EPOCH_TICK, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
 use crate::handler::{Admission, Failure, Handler, Outcome};
-use crate::metrics::{Metrics, TenantLabels};
+use crate::metrics::{Metrics, TenantLabels, TenantMetrics};
 use crate::state::{HostState, MemoryLimiter};
 use crate::stdio::GuestLogLimit;
 
@@ -198,6 +198,7 @@ pub struct Runtime {
     /// Its tenant's name (`default` for `--module`), for logs and metrics.
     name: Arc<str>,
     metrics: Arc<Metrics>,
+    tenant_metrics: Arc<TenantMetrics>,
     /// Its guests' log lines, rate-limited together.
     log: Arc<GuestLogLimit>,
 }
@@ -274,6 +275,7 @@ impl Runtime {
             name: name.into(),
             log: GuestLogLimit::new(name.into()),
             metrics: sandbox.metrics.clone(),
+            tenant_metrics: sandbox.metrics.tenant(name),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
             path: path.clone(),
@@ -330,7 +332,7 @@ impl Handler for Runtime {
         let Some(_permit) = self.admission.admit(&tag).await else {
             let mut caller = caller;
             let (unanswered, mut report) = caller.finish();
-            report.tenant = self.name.clone();
+            report.tenant = Some(self.tenant_metrics.clone());
             return (
                 unanswered,
                 Some(Failure::Busy {
@@ -408,7 +410,7 @@ impl Handler for Runtime {
             Ok(Err(e)) => Some(describe_trap(&e, &store.data().limiter, &self.limits)),
         };
         let (unanswered, mut report) = store.data_mut().caller.finish();
-        report.tenant = self.name.clone();
+        report.tenant = Some(self.tenant_metrics.clone());
         report.instantiate = instantiate;
         report.handle = handle;
         (unanswered, failure, report)
