@@ -51,25 +51,23 @@ fn the_seed_over_tls_with_nghttp_gets_three_pushes() {
     }
 }
 
+/// `curl -sS -v -i PROTOCOL https://localhost:PORT/http2Service`, trusting
+/// the test CA (localhost resolved to 127.0.0.1).
+fn curl_trusting(pki: &Pki, host: &support::Host, protocol: &str) -> (bool, String) {
+    let url = format!("https://localhost:{}/http2Service", host.addr.port());
+    let resolve = format!("localhost:{}:127.0.0.1", host.addr.port());
+    let ca = pki.ca.to_str().unwrap();
+    run(
+        "curl",
+        &["-sS", "-v", "-i", protocol, "--cacert", ca, "--resolve", &resolve, &url],
+    )
+}
+
 #[test]
 fn curl_over_tls_trusts_the_test_ca_and_speaks_h2() {
     let pki = Pki::new("curl");
     let host = pki.start(&guest("http2_service"));
-    let url = format!("https://localhost:{}/http2Service", host.addr.port());
-    let resolve = format!("localhost:{}:127.0.0.1", host.addr.port());
-    let (ok, out) = run(
-        "curl",
-        &[
-            "-sS",
-            "-v",
-            "--http2",
-            "--cacert",
-            pki.ca.to_str().unwrap(),
-            "--resolve",
-            &resolve,
-            &url,
-        ],
-    );
+    let (ok, out) = curl_trusting(&pki, &host, "--http2");
     assert!(ok, "{out}");
     assert!(out.contains("ALPN: server accepted h2"), "{out}");
     assert!(out.contains("< HTTP/2 200"), "{out}");
@@ -94,22 +92,7 @@ fn curl_over_tls_trusts_the_test_ca_and_speaks_h2() {
 fn curl_over_tls_with_http1_gets_link_headers() {
     let pki = Pki::new("curl-h1");
     let host = pki.start(&guest("http2_service"));
-    let url = format!("https://localhost:{}/http2Service", host.addr.port());
-    let resolve = format!("localhost:{}:127.0.0.1", host.addr.port());
-    let (ok, out) = run(
-        "curl",
-        &[
-            "-sS",
-            "-v",
-            "-i",
-            "--http1.1",
-            "--cacert",
-            pki.ca.to_str().unwrap(),
-            "--resolve",
-            &resolve,
-            &url,
-        ],
-    );
+    let (ok, out) = curl_trusting(&pki, &host, "--http1.1");
     assert!(ok, "{out}");
     assert!(out.contains("ALPN: server accepted http/1.1"), "{out}");
     assert!(out.contains("HTTP/1.1 200 OK"), "{out}");

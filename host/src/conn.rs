@@ -43,8 +43,8 @@ pub struct ConnShared {
     /// Promised streams not yet answered, and the read task to wake when a
     /// held reset may go on (see [`crate::sniff::Tapped`]).
     pushes: Mutex<PushStates>,
-    /// What the client already has: not pushed again.
-    diary: Mutex<PushDiary>,
+    /// What the client already has: not pushed again (`None`: diary off).
+    diary: Option<Mutex<PushDiary>>,
     /// Requests whose handler has not finished.
     active: AtomicUsize,
     /// When the connection last went from busy to no request running.
@@ -138,7 +138,7 @@ impl ConnShared {
             last_promise: tokio::sync::Mutex::new(LastPromise::default()),
             newest_promise: AtomicU64::new(0),
             pushes: Mutex::new(PushStates::default()),
-            diary: Mutex::new(PushDiary::new(diary)),
+            diary: (diary > 0).then(|| Mutex::new(PushDiary::new(diary))),
             active: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
         })
@@ -161,7 +161,9 @@ impl ConnShared {
     /// Records that the client has `path` on `authority` (it requested it,
     /// or it is being pushed); `false` if the diary already had it.
     pub fn diary_insert(&self, authority: &str, path: &str) -> bool {
-        self.diary.lock().unwrap().insert(authority, path)
+        self.diary
+            .as_ref()
+            .is_none_or(|d| d.lock().unwrap().insert(authority, path))
     }
 
     /// Records the client's current limit on streams the server opens.

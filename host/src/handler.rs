@@ -11,6 +11,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::caller::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
+use crate::metrics::TenantMetrics;
 use crate::report::Report;
 use crate::responder::Responder;
 
@@ -41,6 +42,18 @@ pub enum Failure {
 /// What a request's handler left behind: the unused response handle (if it
 /// never responded), why it failed (if it did), and what it did.
 pub type Outcome = (Option<Responder>, Option<Failure>, Report);
+
+/// The outcome of a request that found no instance free within
+/// `limits.queue_timeout` (`503`), counted for `tenant`.
+pub fn busy(mut caller: CallerState, limits: &Limits, tenant: &Arc<TenantMetrics>) -> Outcome {
+    let (unanswered, mut report) = caller.finish();
+    report.tenant = Some(tenant.clone());
+    let failure = Failure::Busy {
+        waited: limits.queue_timeout,
+        running: limits.max_concurrent,
+    };
+    (unanswered, Some(failure), report)
+}
 
 /// Runs one request: calls `promise`/`respond`/`push` on `caller`.
 pub trait Handler: Send + Sync + 'static {

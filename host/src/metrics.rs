@@ -138,6 +138,7 @@ pub struct TenantMetrics {
     pushes: [OnceLock<Counter>; 4],
     instantiate: Histogram,
     handle: Histogram,
+    instances: Gauge<i64, std::sync::atomic::AtomicI64>,
     /// (status, protocol) → counter, for the few pairs a tenant sees.
     requests: Mutex<Vec<(u16, &'static str, Counter)>>,
 }
@@ -150,7 +151,22 @@ impl std::fmt::Debug for TenantMetrics {
     }
 }
 
+/// An instance counted in `instances_in_use` until dropped.
+pub struct InstanceInUse(Gauge<i64, std::sync::atomic::AtomicI64>);
+
+impl Drop for InstanceInUse {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 impl TenantMetrics {
+    /// Counts an instance as alive until the guard is dropped.
+    pub fn instance_started(&self) -> InstanceInUse {
+        self.instances.inc();
+        InstanceInUse(self.instances.clone())
+    }
+
     /// Counts one finished request: its status and protocol, its pushes, a
     /// guest failure of `failure` kind, and its latencies.
     pub fn count(&self, report: &Report, status: u16, protocol: &'static str, failure: Option<&str>) {
@@ -233,6 +249,7 @@ impl Metrics {
             pushes: Default::default(),
             instantiate: self.instantiate.get_or_create(&labels).clone(),
             handle: self.handle.get_or_create(&labels).clone(),
+            instances: self.instances.get_or_create(&labels).clone(),
             requests: Mutex::new(Vec::new()),
         })
     }

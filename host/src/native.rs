@@ -13,7 +13,7 @@ use wasmtime::component::Resource;
 use crate::caller::{CallerState, PromisedStream};
 use crate::config::Limits;
 use crate::generated::{CallerHost, WitPushPromise, WitRequest, WitResponse};
-use crate::handler::{Admission, Failure, Handler, Outcome};
+use crate::handler::{Admission, Failure, Handler, Outcome, busy};
 use crate::state::HostState;
 
 /// The resources promised and pushed, in order (as the seed example).
@@ -48,16 +48,7 @@ impl Handler for NativeSeed {
 
     async fn run(&self, _request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
         let Some(_permit) = self.admission.admit(&tag).await else {
-            let mut caller = caller;
-            let (unanswered, report) = caller.finish();
-            return (
-                unanswered,
-                Some(Failure::Busy {
-                    waited: self.limits.queue_timeout,
-                    running: self.limits.max_concurrent,
-                }),
-                report,
-            );
+            return busy(caller, &self.limits, &self.metrics);
         };
         let mut state = HostState::new(
             caller,

@@ -16,8 +16,8 @@ use crate::cache::CompileCache;
 use crate::caller::CallerState;
 use crate::config::{EPOCH_TICK, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
-use crate::handler::{Admission, Failure, Handler, Outcome};
-use crate::metrics::{Metrics, TenantLabels, TenantMetrics};
+use crate::handler::{Admission, Failure, Handler, Outcome, busy};
+use crate::metrics::{Metrics, TenantMetrics};
 use crate::state::{HostState, MemoryLimiter};
 use crate::stdio::GuestLogLimit;
 
@@ -195,9 +195,7 @@ pub struct Runtime {
     env: Arc<[(String, String)]>,
     /// The budgets its instances' memory counts against.
     budgets: Vec<Arc<Budget>>,
-    /// Its tenant's name (`default` for `--module`), for logs and metrics.
-    name: Arc<str>,
-    metrics: Arc<Metrics>,
+    /// Its tenant's metrics and name (`default` for `--module`).
     tenant_metrics: Arc<TenantMetrics>,
     /// Its guests' log lines, rate-limited together.
     log: Arc<GuestLogLimit>,
@@ -272,9 +270,7 @@ impl Runtime {
             limits,
             env: env.into(),
             budgets,
-            name: name.into(),
             log: GuestLogLimit::new(name.into()),
-            metrics: sandbox.metrics.clone(),
             tenant_metrics: sandbox.metrics.tenant(name),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
@@ -283,6 +279,19 @@ impl Runtime {
         })?;
         tracing::info!("{}: {how}", path.display());
         Ok(Arc::new(runtime))
+    }
+
+    /// A store's data for one instance of this component.
+    fn host_state(&self, caller: CallerState, tag: Arc<str>) -> HostState {
+        let budgets = Reservation::new(self.budgets.clone());
+        HostState::new(
+            caller,
+            self.limits.memory_bytes,
+            &self.env,
+            budgets,
+            self.log.clone(),
+            tag,
+        )
     }
 
     /// Instantiates the component once, so what only instantiation finds
@@ -297,17 +306,9 @@ impl Runtime {
     /// (`closed`): no connection, no `h2`. For start-up checks and for
     /// benchmarking the sandbox alone (`cargo bench -p push-host`).
     pub async fn run_detached(&self, request: Option<&WitRequest>) -> wasmtime::Result<()> {
-        let caller = CallerState::detached();
         let mut store = Store::new(
             &self.engine,
-            HostState::new(
-                caller,
-                self.limits.memory_bytes,
-                &self.env,
-                Reservation::new(self.budgets.clone()),
-                self.log.clone(),
-                "start-up".into(),
-            ),
+            self.host_state(CallerState::detached(), "start-up".into()),
         );
         store.limiter(|s| &mut s.limiter);
         if self.limits.has_deadline() {
@@ -330,40 +331,10 @@ impl Handler for Runtime {
     /// Runs the handler for one request in a fresh instance.
     async fn run(&self, request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
         let Some(_permit) = self.admission.admit(&tag).await else {
-            let mut caller = caller;
-            let (unanswered, mut report) = caller.finish();
-            report.tenant = Some(self.tenant_metrics.clone());
-            return (
-                unanswered,
-                Some(Failure::Busy {
-                    waited: self.limits.queue_timeout,
-                    running: self.limits.max_concurrent,
-                }),
-                report,
-            );
+            return busy(caller, &self.limits, &self.tenant_metrics);
         };
-        let in_use = self
-            .metrics
-            .instances
-            .get_or_create(&TenantLabels {
-                tenant: self.name.to_string(),
-            })
-            .clone();
-        in_use.inc();
-        let _in_use = scopeguard(|| {
-            in_use.dec();
-        });
-        let mut store = Store::new(
-            &self.engine,
-            HostState::new(
-                caller,
-                self.limits.memory_bytes,
-                &self.env,
-                Reservation::new(self.budgets.clone()),
-                self.log.clone(),
-                tag,
-            ),
-        );
+        let _in_use = self.tenant_metrics.instance_started();
+        let mut store = Store::new(&self.engine, self.host_state(caller, tag));
         store.limiter(|s| &mut s.limiter);
         let timeout = self.limits.timeout;
         if self.limits.has_deadline() {
@@ -415,19 +386,6 @@ impl Handler for Runtime {
         report.handle = handle;
         (unanswered, failure, report)
     }
-}
-
-/// Runs `f` when dropped.
-fn scopeguard(f: impl FnOnce()) -> impl Drop {
-    struct Guard<F: FnOnce()>(Option<F>);
-    impl<F: FnOnce()> Drop for Guard<F> {
-        fn drop(&mut self) {
-            if let Some(f) = self.0.take() {
-                f();
-            }
-        }
-    }
-    Guard(Some(f))
 }
 
 /// Names a trap's kind and keeps wasmtime's message on one line.

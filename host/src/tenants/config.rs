@@ -69,7 +69,10 @@ struct File {
     tenant: Vec<TenantFile>,
 }
 
-/// `[defaults]`: one key per limit flag.
+/// `[defaults]`: one key per limit flag. The per-tenant keys are repeated
+/// here rather than flattened from [`TenantLimitsFile`]: serde cannot combine
+/// `flatten` with `deny_unknown_fields`. (`memory_budget_mb` here is the
+/// process's budget; in `[tenant.limits]` it is the tenant's share.)
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct DefaultsFile {
