@@ -118,6 +118,146 @@ impl CallerState {
         Ok(request)
     }
 
+    /// `promise`: checks it and sends the PUSH_PROMISE (or, with push off,
+    /// records it as an early hint).
+    pub async fn promise_stream(&mut self, p: WitPushPromise) -> Result<PromisedStream, WitError> {
+        let c = self;
+        if c.responded {
+            return Err(WitError::Closed);
+        }
+        match c.respond.as_mut() {
+            None => return Err(WitError::Closed),
+            Some(Responder::H2(send)) => {
+                if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
+                    tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
+                    return Err(WitError::Closed);
+                }
+            }
+            // HTTP/1.1 cannot push: the path becomes a `link` header.
+            Some(Responder::Http1(_)) => {
+                if let Err(why) = c.check_promise(&p) {
+                    return Err(WitError::Invalid(why));
+                }
+                if c.promised >= c.max_pushes {
+                    return Err(WitError::LimitExceeded(format!(
+                        "at most {} pushes per request",
+                        c.max_pushes
+                    )));
+                }
+                if !c.hints.contains(&p.path) {
+                    c.promised += 1;
+                    c.hints.push(p.path);
+                }
+                return Err(WitError::PushDisabled);
+            }
+        }
+        let request = match c.check_promise(&p) {
+            Ok(r) => r,
+            Err(why) => return Err(WitError::Invalid(why)),
+        };
+        if c.promised >= c.max_pushes {
+            return Err(WitError::LimitExceeded(format!(
+                "at most {} pushes per request",
+                c.max_pushes
+            )));
+        }
+        if !c.conn.push_enabled() {
+            if c.early_hints && !c.hints.contains(&p.path) {
+                c.promised += 1;
+                c.hints.push(p.path);
+            }
+            return Err(WitError::PushDisabled);
+        }
+        if !c.conn.diary_insert(&c.authority, &p.path) {
+            tracing::info!(
+                "{}: promise {} refused: already pushed or requested on this connection",
+                c.tag,
+                p.path
+            );
+            c.report.refused += 1;
+            return Err(WitError::Refused);
+        }
+        let Some(Responder::H2(send)) = c.respond.as_mut() else {
+            return Err(WitError::Closed);
+        };
+        let conn = c.conn.clone();
+        let parent = send.stream_id().as_u32();
+        let mut last = conn.last_promise().lock().await;
+        if last.parent != parent && last.parent != 0 && !conn.wait_promise_written(last.promised).await {
+            tracing::info!("{}: promise {}: the connection stopped writing", c.tag, p.path);
+            return Err(WitError::Closed);
+        }
+        let slot = match conn.try_reserve_push() {
+            Ok(slot) => slot,
+            Err(max) => {
+                return Err(WitError::LimitExceeded(format!(
+                    "the client allows {max} concurrent pushed streams"
+                )));
+            }
+        };
+        let pushed = match send.push_request(request) {
+            Ok(pushed) => pushed,
+            Err(e) => {
+                tracing::info!("{}: promise {} failed: {e}", c.tag, p.path);
+                return Err(WitError::Closed);
+            }
+        };
+        let promised = pushed.stream_id().as_u32();
+        conn.set_newest_promise(&mut last, parent, promised);
+        drop(last);
+        c.promised += 1;
+        c.report.promised += 1;
+        conn.note_promised(promised, &p.path);
+        conn.push_promised(promised);
+        tracing::debug!("{}: promised {} on stream {promised}", c.tag, p.path);
+        let stream = PromisedStream {
+            path: p.path,
+            head: p.method == "HEAD",
+            send: Some(pushed),
+            slot: Some(slot),
+            tag: c.tag.clone(),
+            main_sent: c.main_sent_rx.clone(),
+            conn,
+        };
+        Ok(stream)
+    }
+
+    /// Takes the response handle for a main response the host streams
+    /// itself (a `wasi:http` guest's): the request counts as answered with
+    /// `status`. `None` if it was answered already.
+    pub fn take_for_stream(&mut self, status: u16) -> Option<Responder> {
+        if self.responded {
+            return None;
+        }
+        let respond = self.respond.take()?;
+        self.responded = true;
+        self.report.status = Some(status);
+        Some(respond)
+    }
+
+    /// Marks the main body as sent: pushed bodies may follow.
+    pub fn main_body_sent(&mut self) {
+        if let Some(tx) = self.main_sent.take() {
+            let _ = tx.send(true);
+        }
+    }
+
+    /// Whether a promise now would be a PUSH_PROMISE (an h2 request whose
+    /// client accepts pushes, not yet answered).
+    pub fn can_push(&self) -> bool {
+        !self.responded && matches!(self.respond, Some(Responder::H2(_))) && self.conn.push_enabled()
+    }
+
+    /// Whether the request is a HEAD (its responses carry no body).
+    pub fn is_head(&self) -> bool {
+        self.head
+    }
+
+    /// The request's scheme and authority (a promise's origin).
+    pub fn origin(&self) -> (&str, &str) {
+        (&self.scheme, &self.authority)
+    }
+
     /// Whether the guest has sent its main response.
     pub fn responded(&self) -> bool {
         self.responded
@@ -176,105 +316,10 @@ impl TypesHost for HostState {}
 
 impl CallerHost for HostState {
     async fn promise(&mut self, p: WitPushPromise) -> wasmtime::Result<Result<Resource<PromisedStream>, WitError>> {
-        let c = &mut self.caller;
-        if c.responded {
-            return Ok(Err(WitError::Closed));
+        match self.caller.promise_stream(p).await {
+            Ok(stream) => Ok(Ok(self.table.push(stream)?)),
+            Err(e) => Ok(Err(e)),
         }
-        match c.respond.as_mut() {
-            None => return Ok(Err(WitError::Closed)),
-            Some(Responder::H2(send)) => {
-                if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
-                    tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
-                    return Ok(Err(WitError::Closed));
-                }
-            }
-            // HTTP/1.1 cannot push: the path becomes a `link` header.
-            Some(Responder::Http1(_)) => {
-                if let Err(why) = c.check_promise(&p) {
-                    return Ok(Err(WitError::Invalid(why)));
-                }
-                if c.promised >= c.max_pushes {
-                    return Ok(Err(WitError::LimitExceeded(format!(
-                        "at most {} pushes per request",
-                        c.max_pushes
-                    ))));
-                }
-                if !c.hints.contains(&p.path) {
-                    c.promised += 1;
-                    c.hints.push(p.path);
-                }
-                return Ok(Err(WitError::PushDisabled));
-            }
-        }
-        let request = match c.check_promise(&p) {
-            Ok(r) => r,
-            Err(why) => return Ok(Err(WitError::Invalid(why))),
-        };
-        if c.promised >= c.max_pushes {
-            return Ok(Err(WitError::LimitExceeded(format!(
-                "at most {} pushes per request",
-                c.max_pushes
-            ))));
-        }
-        if !c.conn.push_enabled() {
-            if c.early_hints && !c.hints.contains(&p.path) {
-                c.promised += 1;
-                c.hints.push(p.path);
-            }
-            return Ok(Err(WitError::PushDisabled));
-        }
-        if !c.conn.diary_insert(&c.authority, &p.path) {
-            tracing::info!(
-                "{}: promise {} refused: already pushed or requested on this connection",
-                c.tag,
-                p.path
-            );
-            c.report.refused += 1;
-            return Ok(Err(WitError::Refused));
-        }
-        let Some(Responder::H2(send)) = c.respond.as_mut() else {
-            return Ok(Err(WitError::Closed));
-        };
-        let conn = c.conn.clone();
-        let parent = send.stream_id().as_u32();
-        let mut last = conn.last_promise().lock().await;
-        if last.parent != parent && last.parent != 0 && !conn.wait_promise_written(last.promised).await {
-            tracing::info!("{}: promise {}: the connection stopped writing", c.tag, p.path);
-            return Ok(Err(WitError::Closed));
-        }
-        let slot = match conn.try_reserve_push() {
-            Ok(slot) => slot,
-            Err(max) => {
-                return Ok(Err(WitError::LimitExceeded(format!(
-                    "the client allows {max} concurrent pushed streams"
-                ))));
-            }
-        };
-        let pushed = match send.push_request(request) {
-            Ok(pushed) => pushed,
-            Err(e) => {
-                tracing::info!("{}: promise {} failed: {e}", c.tag, p.path);
-                return Ok(Err(WitError::Closed));
-            }
-        };
-        let promised = pushed.stream_id().as_u32();
-        conn.set_newest_promise(&mut last, parent, promised);
-        drop(last);
-        c.promised += 1;
-        c.report.promised += 1;
-        conn.note_promised(promised, &p.path);
-        conn.push_promised(promised);
-        tracing::debug!("{}: promised {} on stream {promised}", c.tag, p.path);
-        let stream = PromisedStream {
-            path: p.path,
-            head: p.method == "HEAD",
-            send: Some(pushed),
-            slot: Some(slot),
-            tag: c.tag.clone(),
-            main_sent: c.main_sent_rx.clone(),
-            conn,
-        };
-        Ok(Ok(self.table.push(stream)?))
     }
 
     fn respond(&mut self, r: WitResponse) -> wasmtime::Result<Result<(), WitError>> {
@@ -346,7 +391,7 @@ impl CallerHost for HostState {
     }
 
     fn push(&mut self, promised: Resource<PromisedStream>, r: WitResponse) -> wasmtime::Result<Result<(), WitError>> {
-        let result = self.push_promised(promised, r)?;
+        let result = self.table.delete(promised)?.push(r);
         match &result {
             Ok(()) => self.caller.report.pushed += 1,
             Err(WitError::Refused) => self.caller.report.refused += 1,
@@ -356,29 +401,30 @@ impl CallerHost for HostState {
     }
 }
 
-impl HostState {
-    /// `push`, without the counting.
-    fn push_promised(
-        &mut self,
-        promised: Resource<PromisedStream>,
-        r: WitResponse,
-    ) -> wasmtime::Result<Result<(), WitError>> {
-        let mut p = self.table.delete(promised)?;
+impl PromisedStream {
+    /// The promised path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// `push`: sends `r` on the promised stream (uncounted).
+    pub fn push(mut self, r: WitResponse) -> Result<(), WitError> {
+        let p = &mut self;
         let head = match validate::response(r.status, &r.headers, r.body.len()) {
             Ok(head) => head,
-            Err(why) => return Ok(Err(WitError::Invalid(why))),
+            Err(why) => return Err(WitError::Invalid(why)),
         };
         let mut send = p.send.take().expect("a promised stream is pushed once");
         let slot = p.slot.take();
         let id = send.stream_id().as_u32();
         if p.conn.begin_push(id).is_err() {
             tracing::info!("{}: push {} refused: stream reset by the client", p.tag, p.path);
-            return Ok(Err(WitError::Refused));
+            return Err(WitError::Refused);
         }
         if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
             p.conn.end_push(id);
             tracing::info!("{}: push {} refused: stream {why}", p.tag, p.path);
-            return Ok(Err(WitError::Refused));
+            return Err(WitError::Refused);
         }
         let body = if p.head { Bytes::new() } else { Bytes::from(r.body) };
         // Small bodies go to h2 at once when the main body already has (it
@@ -400,7 +446,7 @@ impl HostState {
                     ("failed", WitError::Closed)
                 };
                 tracing::info!("{}: push {} {what}: {e}", p.tag, p.path);
-                return Ok(Err(error));
+                return Err(error);
             }
         };
         if inline {
@@ -410,7 +456,7 @@ impl HostState {
                 p.conn.on_push_ended(id);
                 tracing::info!("{}: pushed {} not delivered: {e}", p.tag, p.path);
             }
-            return Ok(Ok(()));
+            return Ok(());
         }
         let (tag, path) = (p.tag.clone(), std::mem::take(&mut p.path));
         body::spawn_send(stream, body, Some(p.main_sent.clone()), move |result| {
@@ -419,7 +465,7 @@ impl HostState {
                 tracing::info!("{tag}: pushed {path} not delivered: {e}");
             }
         });
-        Ok(Ok(()))
+        Ok(())
     }
 }
 

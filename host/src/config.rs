@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::outbound::AllowedHost;
+
 /// Every limit the host enforces, with the defaults documented in the README.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -43,6 +45,9 @@ pub struct Limits {
     /// When the client disables push, announce promised paths in a
     /// `103 Early Hints` response and as `link` headers on the final one.
     pub early_hints: bool,
+    /// Push the same-origin `link: <...>; rel=preload` targets of a
+    /// `wasi:http` component's responses (when the client accepts pushes).
+    pub link_push: bool,
     /// The linear memory of all live instances of the process together
     /// (`None`: half the machine's memory, see [`crate::budget`]).
     pub memory_budget: Option<usize>,
@@ -69,6 +74,7 @@ impl Default for Limits {
             keepalive: Duration::from_secs(30),
             push_diary: 256,
             early_hints: true,
+            link_push: true,
             memory_budget: None,
             memory_share: None,
         }
@@ -80,6 +86,15 @@ impl Limits {
     pub fn has_deadline(&self) -> bool {
         !self.timeout.is_zero()
     }
+}
+
+/// What a component may reach beyond its sandbox: its tenant's grants.
+#[derive(Clone, Debug, Default)]
+pub struct Grants {
+    /// The only environment variables its guests see.
+    pub env: Vec<(String, String)>,
+    /// Where its `wasi:http` outgoing requests may go (none by default).
+    pub allowed_outbound_hosts: Vec<AllowedHost>,
 }
 
 /// How often the epoch ticker advances; the deadline is checked at this granularity.

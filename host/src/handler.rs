@@ -35,6 +35,9 @@ pub enum Failure {
         /// The instance limit.
         running: u32,
     },
+    /// The guest answered with an error instead of a response (a
+    /// `wasi:http` error code, or a response h2 cannot send): `500`.
+    Errored(String),
     /// No tenant serves the request's authority and path (`404`).
     NotFound(String),
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, FromArgMatches};
 use push_host::cache::CompileCache;
 use push_host::metrics::Metrics;
+use push_host::config::Grants;
 use push_host::runtime::DEFAULT_TENANT;
 use push_host::{Hosting, Limits, NativeSeed, Pool, Runtime, Sandbox, ServeOptions};
 use tokio_util::sync::CancellationToken;
@@ -123,10 +124,27 @@ struct Args {
     /// in a `103 Early Hints` response and as `link` headers.
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
     early_hints: String,
+    /// Push the same-origin `link: <...>; rel=preload` targets of a
+    /// `wasi:http` component's responses, each filled by running the
+    /// component again for a GET of that path.
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    link_push: String,
+    /// Where a `wasi:http` component may send outgoing requests
+    /// (`https://api.example.com`, `http://127.0.0.1:8080`,
+    /// `https://*.example.com`); repeatable. None by default: every
+    /// outgoing request is denied. (With --config: the tenant's
+    /// `allowed_outbound_hosts`.)
+    #[arg(long = "allow-outbound-host", value_name = "URL", value_parser = parse_allowed_host)]
+    allowed_outbound_hosts: Vec<push_host::outbound::AllowedHost>,
     /// On SIGTERM or SIGINT, seconds to let requests in flight (and their
     /// pushes) finish before closing what is left.
     #[arg(long, default_value_t = 30.0, value_parser = seconds)]
     shutdown_timeout_s: f64,
+}
+
+/// Parses one `--allow-outbound-host`.
+fn parse_allowed_host(s: &str) -> Result<push_host::outbound::AllowedHost, String> {
+    push_host::outbound::AllowedHost::parse(s)
 }
 
 /// Parses a non-negative, finite number of seconds.
@@ -155,6 +173,7 @@ impl Args {
             keepalive: Duration::from_secs_f64(self.keepalive_s),
             push_diary: self.push_diary,
             early_hints: self.early_hints == "on",
+            link_push: self.link_push == "on",
             memory_budget: self.memory_budget_mb.map(|mb| mb << 20),
             ..Limits::default()
         })
@@ -185,6 +204,8 @@ const LIMIT_FLAGS: &[&str] = &[
     "keepalive_s",
     "push_diary",
     "early_hints",
+    "link_push",
+    "allowed_outbound_hosts",
     "shutdown_timeout_s",
 ];
 
@@ -242,7 +263,11 @@ async fn run() -> anyhow::Result<()> {
     let loaded = match (&args.module, &hosting) {
         (Some(module), _) => {
             let sandbox = Sandbox::new(&Pool::for_limits(&limits), cache, metrics.clone())?;
-            Loaded::Wasm(Runtime::load_into(&sandbox, DEFAULT_TENANT, module, limits, Vec::new()).await?)
+            let grants = Grants {
+                env: Vec::new(),
+                allowed_outbound_hosts: args.allowed_outbound_hosts.clone(),
+            };
+            Loaded::Wasm(Runtime::load_into(&sandbox, DEFAULT_TENANT, module, limits, grants).await?)
         }
         (None, Some(config)) => {
             let hosting = Hosting::load(config, cache, metrics.clone()).await?;

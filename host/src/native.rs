@@ -56,6 +56,7 @@ impl Handler for NativeSeed {
             &[],
             Default::default(),
             self.log.clone(),
+            Default::default(),
             tag.clone(),
         );
         let failure = seed(&mut state, &tag).await.err().map(|e| Failure::Trapped {

@@ -157,6 +157,7 @@ pub(crate) async fn run<H: Handler>(
             )
         }
         Some(Failure::NotFound(why)) => (404, why, String::new(), None, None),
+        Some(Failure::Errored(why)) => (500, why, String::new(), None, Some("error")),
         Some(Failure::Busy { waited, running }) => (
             503,
             format!("no instance free within {} ms ({running} running)", waited.as_millis()),

@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::future::Future;
 use std::time::Instant;
 
 use wasmtime::component::Linker;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
 };
@@ -14,8 +16,10 @@ use wasmtime::{
 use crate::budget::{Budget, Reservation};
 use crate::cache::CompileCache;
 use crate::caller::CallerState;
-use crate::config::{EPOCH_TICK, Limits};
+use crate::config::{EPOCH_TICK, Grants, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
+use crate::outbound::AllowedHost;
+use crate::proxy::{self, Delivered};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};
 use crate::metrics::{Metrics, TenantMetrics};
 use crate::state::{HostState, MemoryLimiter};
@@ -64,7 +68,10 @@ pub enum LoadError {
         message: String,
     },
     /// The component does not export the handler interface.
-    #[error("{} does not export push:handler/handler@0.1.0: {message}", path.display())]
+    #[error(
+        "{} exports neither push:handler/handler@0.1.0 nor wasi:http/incoming-handler@0.2: {message}",
+        path.display()
+    )]
     NoHandler {
         /// The module path.
         path: PathBuf,
@@ -156,6 +163,11 @@ impl Sandbox {
         let engine = engine(pool).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        // wasi:http for every guest: the proxy world's, and for push:handler
+        // guests whose toolchain imports it (componentize-js always does).
+        // Outgoing requests are denied unless the tenant allows the host.
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         crate::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         if pool.deadlines {
@@ -185,14 +197,34 @@ impl Sandbox {
     }
 }
 
+/// The world a component was built for, told apart at load time.
+enum World {
+    /// `push:handler/service`: handle + promise/respond/push.
+    Push(ServicePre<HostState>),
+    /// `wasi:http/proxy`: a standard incoming handler (push from its
+    /// `link` preload headers).
+    Proxy(ProxyPre<HostState>),
+}
+
+impl World {
+    fn name(&self) -> &'static str {
+        match self {
+            World::Push(_) => "push:handler/service",
+            World::Proxy(_) => "wasi:http/proxy (incoming-handler)",
+        }
+    }
+}
+
 /// A loaded component, ready to serve requests.
 pub struct Runtime {
     engine: Engine,
-    pre: ServicePre<HostState>,
+    pre: World,
     limits: Limits,
     admission: Admission,
     /// The only environment variables its guests see.
     env: Arc<[(String, String)]>,
+    /// Where its guests' outgoing HTTP requests may go.
+    outbound: Arc<[AllowedHost]>,
     /// The budgets its instances' memory counts against.
     budgets: Vec<Arc<Budget>>,
     /// Its tenant's metrics and name (`default` for `--module`).
@@ -207,17 +239,17 @@ impl Runtime {
     /// component per process.
     pub async fn load(path: &Path, limits: Limits) -> Result<Arc<Self>, LoadError> {
         let sandbox = Sandbox::new(&Pool::for_limits(&limits), CompileCache::off(), Arc::default())?;
-        Self::load_into(&sandbox, DEFAULT_TENANT, path, limits, Vec::new()).await
+        Self::load_into(&sandbox, DEFAULT_TENANT, path, limits, Grants::default()).await
     }
 
-    /// Loads and checks `path` into `sandbox`, to run under `limits` with the
-    /// environment `env`.
+    /// Loads and checks `path` into `sandbox`, to run under `limits` with
+    /// `grants`. Which world it targets is told from its exports.
     pub async fn load_into(
         sandbox: &Sandbox,
         name: &str,
         path: &Path,
         limits: Limits,
-        env: Vec<(String, String)>,
+        grants: Grants,
     ) -> Result<Arc<Self>, LoadError> {
         let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
             path: path.to_owned(),
@@ -252,10 +284,18 @@ impl Runtime {
                 path: path.clone(),
                 message: format!("{e:#}"),
             })?;
-        let pre = ServicePre::new(instance_pre).map_err(|e| LoadError::NoHandler {
-            path: path.clone(),
-            message: format!("{e:#}"),
-        })?;
+        let pre = match ServicePre::new(instance_pre.clone()) {
+            Ok(pre) => World::Push(pre),
+            Err(push) => match ProxyPre::new(instance_pre) {
+                Ok(pre) => World::Proxy(pre),
+                Err(_) => {
+                    return Err(LoadError::NoHandler {
+                        path: path.clone(),
+                        message: format!("{push:#}"),
+                    });
+                }
+            },
+        };
         let mut budgets = vec![sandbox.budget.clone()];
         if let Some(share) = limits.memory_share {
             budgets.push(Budget::new(
@@ -268,7 +308,8 @@ impl Runtime {
             pre,
             admission: Admission::new(&limits),
             limits,
-            env: env.into(),
+            env: grants.env.into(),
+            outbound: grants.allowed_outbound_hosts.into(),
             budgets,
             log: GuestLogLimit::new(name.into()),
             tenant_metrics: sandbox.metrics.tenant(name),
@@ -277,7 +318,7 @@ impl Runtime {
             path: path.clone(),
             message: format!("{e:#}"),
         })?;
-        tracing::info!("{}: {how}", path.display());
+        tracing::info!("{}: {how}; world {}", path.display(), runtime.pre.name());
         Ok(Arc::new(runtime))
     }
 
@@ -290,8 +331,56 @@ impl Runtime {
             &self.env,
             budgets,
             self.log.clone(),
+            self.outbound.clone(),
             tag,
         )
+    }
+
+    /// A fresh store for one instance, its memory limiter and deadline set.
+    fn store(&self, caller: CallerState, tag: Arc<str>) -> Store<HostState> {
+        let mut store = Store::new(&self.engine, self.host_state(caller, tag));
+        store.limiter(|s| &mut s.limiter);
+        if self.limits.has_deadline() {
+            // Every tick the guest yields to tokio (so a spinning guest never
+            // holds a worker thread); past the deadline it traps.
+            let deadline = Instant::now() + self.limits.timeout;
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |_| {
+                if Instant::now() >= deadline {
+                    Err(wasmtime::Error::new(DeadlineExceeded))
+                } else {
+                    // tokio's yield_now, not wasmtime's plain self-wake: it
+                    // lets the worker poll its IO driver first. A self-woken
+                    // task runs again at once, and tokio polls the driver
+                    // only every 61 polls, 10 ms each here: two spinning
+                    // guests held up every other request on the host for
+                    // over a second (tests/tenants.rs, fairness).
+                    Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+                }
+            });
+        }
+        store
+    }
+
+    /// Runs `call` under the deadline: the epoch deadline stops guest code;
+    /// this outer timeout also stops a guest parked in a host call (e.g. a
+    /// WASI sleep). `None`: it timed out.
+    async fn bounded<R>(&self, call: impl Future<Output = R>) -> Option<R> {
+        if self.limits.has_deadline() {
+            tokio::time::timeout(self.limits.timeout + EPOCH_TICK * 10, call).await.ok()
+        } else {
+            Some(call.await)
+        }
+    }
+
+    /// Why a finished call failed, if it did.
+    fn failure(&self, outcome: Option<wasmtime::Result<()>>, store: &Store<HostState>) -> Option<Failure> {
+        match outcome {
+            Some(Ok(())) => None,
+            None => Some(Failure::TimedOut(self.limits.timeout)),
+            Some(Err(e)) if e.downcast_ref::<DeadlineExceeded>().is_some() => Some(Failure::TimedOut(self.limits.timeout)),
+            Some(Err(e)) => Some(describe_trap(&e, &store.data().limiter, &self.limits)),
+        }
     }
 
     /// Instantiates the component once, so what only instantiation finds
@@ -315,11 +404,157 @@ impl Runtime {
             let ticks = (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
             store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         }
-        let service = self.pre.instantiate_async(&mut store).await?;
-        if let Some(request) = request {
-            service.push_handler_handler().call_handle(&mut store, request).await?;
+        match (&self.pre, request) {
+            (World::Push(pre), request) => {
+                let service = pre.instantiate_async(&mut store).await?;
+                if let Some(request) = request {
+                    service.push_handler_handler().call_handle(&mut store, request).await?;
+                }
+                Ok(())
+            }
+            (World::Proxy(pre), None) => pre.instantiate_async(&mut store).await.map(drop),
+            (World::Proxy(pre), Some(request)) => {
+                let (result, _, response) = proxy::exchange(&mut store, pre, request, proxy::buffered).await;
+                result?;
+                match response {
+                    Some(Ok(_)) => Ok(()),
+                    Some(Err(e)) => Err(wasmtime::format_err!("{e}")),
+                    None => Err(wasmtime::format_err!("the component set no response")),
+                }
+            }
         }
-        Ok(())
+    }
+
+    /// A `push:handler` guest's request: `handle`, answering through `caller`.
+    async fn run_push(&self, pre: &ServicePre<HostState>, request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
+        let mut store = self.store(caller, tag);
+        let mut instantiate = None;
+        let mut handle = None;
+        let call = async {
+            let started = Instant::now();
+            let service: Service = pre.instantiate_async(&mut store).await?;
+            let handling = Instant::now();
+            instantiate = Some(handling - started);
+            let result = service.push_handler_handler().call_handle(&mut store, &request).await;
+            handle = Some(handling.elapsed());
+            result
+        };
+        let outcome = self.bounded(call).await;
+        let failure = self.failure(outcome, &store);
+        let (unanswered, mut report) = store.data_mut().caller.finish();
+        report.tenant = Some(self.tenant_metrics.clone());
+        report.instantiate = instantiate;
+        report.handle = handle;
+        (unanswered, failure, report)
+    }
+
+    /// A `wasi:http` guest's request: its response streamed through
+    /// `caller`, then each preload link it named pushed from a fresh
+    /// instance of its own.
+    async fn run_proxy(
+        &self,
+        pre: &ProxyPre<HostState>,
+        request: WitRequest,
+        mut caller: CallerState,
+        tag: Arc<str>,
+        slot: impl Sized,
+    ) -> Outcome {
+        let mut store = self.store(CallerState::detached(), tag.clone());
+        let link_push = self.limits.link_push;
+        let caller_ref = &mut caller;
+        let (path, tag_ref) = (request.path.as_str(), &*tag);
+        let deliver = async move |response| proxy::deliver_main(response, caller_ref, link_push, path, tag_ref).await;
+        let outcome = self.bounded(proxy::exchange(&mut store, pre, &request, deliver)).await;
+        let (result, timing, delivered) = match outcome {
+            Some((result, timing, delivered)) => (Some(result), timing, delivered),
+            None => (None, proxy::Timing::default(), None),
+        };
+        let mut failure = self.failure(result, &store);
+        drop(store);
+        drop(slot);
+        let promised = match delivered {
+            Some(Delivered::Sent(promised)) => promised,
+            Some(Delivered::Failed(why)) => {
+                failure.get_or_insert(Failure::Errored(why));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        // The main instance is gone (and its slot free): each push runs the
+        // component again, for a GET of the promised path.
+        for stream in promised {
+            let pushed = self.push_from_proxy(pre, &request, stream, &tag).await;
+            if pushed {
+                caller.report.pushed += 1;
+            }
+        }
+        let (unanswered, mut report) = caller.finish();
+        report.tenant = Some(self.tenant_metrics.clone());
+        report.instantiate = timing.instantiate;
+        report.handle = timing.handle;
+        (unanswered, failure, report)
+    }
+
+    /// Fills `stream` with the component's answer to a `GET` of its path,
+    /// from a fresh instance (same limits, a slot of its own). A failure
+    /// resets the promised stream (CANCEL) and is logged.
+    async fn push_from_proxy(
+        &self,
+        pre: &ProxyPre<HostState>,
+        parent: &WitRequest,
+        stream: crate::caller::PromisedStream,
+        tag: &Arc<str>,
+    ) -> bool {
+        let path = stream.path().to_string();
+        let request = WitRequest {
+            method: "GET".into(),
+            scheme: parent.scheme.clone(),
+            authority: parent.authority.clone(),
+            path: path.clone(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let push_tag: Arc<str> = format!("{tag} push {path}").into();
+        let Some(_permit) = self.admission.admit(&push_tag).await else {
+            tracing::warn!("{push_tag}: not pushed: no instance free within the queue timeout");
+            return false;
+        };
+        let _in_use = self.tenant_metrics.instance_started();
+        let mut store = self.store(CallerState::detached(), push_tag.clone());
+        let outcome = self.bounded(proxy::exchange(&mut store, pre, &request, proxy::buffered)).await;
+        let response = match outcome {
+            Some((Ok(()), _, Some(Ok(response)))) => response,
+            Some((Ok(()), _, Some(Err(why)))) => {
+                tracing::warn!("{push_tag}: not pushed: {why}");
+                return false;
+            }
+            Some((Ok(()), _, None)) => {
+                tracing::warn!("{push_tag}: not pushed: the component set no response");
+                return false;
+            }
+            Some((Err(e), ..)) => {
+                let why = match self.failure(Some(Err(e)), &store) {
+                    Some(Failure::Trapped { kind, .. }) => format!("guest trapped: {kind}"),
+                    _ => format!("handler timed out after {} ms", self.limits.timeout.as_millis()),
+                };
+                tracing::warn!("{push_tag}: not pushed: {why}");
+                return false;
+            }
+            None => {
+                tracing::warn!(
+                    "{push_tag}: not pushed: handler timed out after {} ms",
+                    self.limits.timeout.as_millis()
+                );
+                return false;
+            }
+        };
+        match stream.push(response) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::info!("{push_tag}: not pushed: {e:?}");
+                false
+            }
+        }
     }
 }
 
@@ -330,61 +565,15 @@ impl Handler for Runtime {
 
     /// Runs the handler for one request in a fresh instance.
     async fn run(&self, request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
-        let Some(_permit) = self.admission.admit(&tag).await else {
+        let Some(permit) = self.admission.admit(&tag).await else {
             return busy(caller, &self.limits, &self.tenant_metrics);
         };
-        let _in_use = self.tenant_metrics.instance_started();
-        let mut store = Store::new(&self.engine, self.host_state(caller, tag));
-        store.limiter(|s| &mut s.limiter);
-        let timeout = self.limits.timeout;
-        if self.limits.has_deadline() {
-            // Every tick the guest yields to tokio (so a spinning guest never
-            // holds a worker thread); past the deadline it traps.
-            let deadline = Instant::now() + timeout;
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_callback(move |_| {
-                if Instant::now() >= deadline {
-                    Err(wasmtime::Error::new(DeadlineExceeded))
-                } else {
-                    // tokio's yield_now, not wasmtime's plain self-wake: it
-                    // lets the worker poll its IO driver first. A self-woken
-                    // task runs again at once, and tokio polls the driver
-                    // only every 61 polls, 10 ms each here: two spinning
-                    // guests held up every other request on the host for
-                    // over a second (tests/tenants.rs, fairness).
-                    Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
-                }
-            });
+        let in_use = self.tenant_metrics.instance_started();
+        match &self.pre {
+            World::Push(pre) => self.run_push(pre, request, caller, tag).await,
+            // The slot is given back before the pushes take theirs.
+            World::Proxy(pre) => self.run_proxy(pre, request, caller, tag, (permit, in_use)).await,
         }
-        let mut instantiate = None;
-        let mut handle = None;
-        let call = async {
-            let started = Instant::now();
-            let service: Service = self.pre.instantiate_async(&mut store).await?;
-            let handling = Instant::now();
-            instantiate = Some(handling - started);
-            let result = service.push_handler_handler().call_handle(&mut store, &request).await;
-            handle = Some(handling.elapsed());
-            result
-        };
-        // The epoch deadline stops guest code; this outer timeout also stops a
-        // guest parked in a host call (e.g. a WASI sleep).
-        let outcome = if self.limits.has_deadline() {
-            tokio::time::timeout(timeout + EPOCH_TICK * 10, call).await
-        } else {
-            Ok(call.await)
-        };
-        let failure = match outcome {
-            Ok(Ok(())) => None,
-            Err(_) => Some(Failure::TimedOut(timeout)),
-            Ok(Err(e)) if e.downcast_ref::<DeadlineExceeded>().is_some() => Some(Failure::TimedOut(timeout)),
-            Ok(Err(e)) => Some(describe_trap(&e, &store.data().limiter, &self.limits)),
-        };
-        let (unanswered, mut report) = store.data_mut().caller.finish();
-        report.tenant = Some(self.tenant_metrics.clone());
-        report.instantiate = instantiate;
-        report.handle = handle;
-        (unanswered, failure, report)
     }
 }
 

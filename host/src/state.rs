@@ -6,14 +6,18 @@ use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::budget::{Budget, Reservation};
 use crate::caller::CallerState;
+use crate::outbound::{AllowedHost, Outbound};
 use crate::stdio::{Channel, GuestLogLimit, LogStream};
 
 /// Everything one guest instance can reach.
 pub struct HostState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    outbound: Outbound,
     pub(crate) table: ResourceTable,
     pub(crate) caller: CallerState,
     pub(crate) limiter: MemoryLimiter,
@@ -22,19 +26,22 @@ pub struct HostState {
 impl HostState {
     /// A sandbox with stdout/stderr going to the log, clocks and random, the
     /// environment `env` (its tenant's; empty by default), and nothing else:
-    /// no arguments, no files, no sockets.
+    /// no arguments, no files, no sockets; `wasi:http` outgoing requests
+    /// only to `allowed` destinations.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         caller: CallerState,
         memory_bytes: usize,
         env: &[(String, String)],
         budgets: Reservation,
         log: Arc<GuestLogLimit>,
+        allowed: Arc<[AllowedHost]>,
         tag: Arc<str>,
     ) -> Self {
         let wasi = WasiCtx::builder()
             .envs(env)
             .stdout(LogStream::new(Channel::Stdout, tag.clone(), log.clone()))
-            .stderr(LogStream::new(Channel::Stderr, tag, log))
+            .stderr(LogStream::new(Channel::Stderr, tag.clone(), log))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -42,6 +49,8 @@ impl HostState {
             .build();
         HostState {
             wasi,
+            http: WasiHttpCtx::new(),
+            outbound: Outbound::new(allowed, tag),
             table: ResourceTable::new(),
             caller,
             limiter: MemoryLimiter {
@@ -59,6 +68,16 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
         }
     }
 }

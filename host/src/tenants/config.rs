@@ -13,7 +13,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::route::Route;
-use crate::config::Limits;
+use crate::config::{Grants, Limits};
+use crate::outbound::AllowedHost;
 
 /// A hosting file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +54,8 @@ pub struct TenantConfig {
     pub routes: Vec<Route>,
     /// `[defaults]` with `[tenant.limits]` applied.
     pub limits: Limits,
-    /// The only environment variables its guests see.
-    pub env: Vec<(String, String)>,
+    /// What its guests may reach: environment variables, outgoing HTTP.
+    pub grants: Grants,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +92,7 @@ struct DefaultsFile {
     keepalive_s: Option<Spanned<f64>>,
     push_diary: Option<Spanned<u64>>,
     early_hints: Option<bool>,
+    link_push: Option<bool>,
 }
 
 /// `[tenant.limits]`: the per-request limits a tenant may override.
@@ -116,6 +118,8 @@ struct TenantFile {
     limits: TenantLimitsFile,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    #[serde(default)]
+    allowed_outbound_hosts: Vec<Spanned<String>>,
 }
 
 /// Reads and checks `path`. Module files must exist; whether they are
@@ -201,12 +205,21 @@ pub fn parse(path: &Path, text: &str) -> Result<HostingConfig, ConfigError> {
         let mut limits = defaults.clone();
         apply_tenant(&mut limits, &t.limits)
             .map_err(|(span, m)| at(Some(span), format!("tenant {name:?}: limits.{m}")))?;
+        let mut allowed_outbound_hosts = Vec::new();
+        for entry in &t.allowed_outbound_hosts {
+            let host = AllowedHost::parse(entry.get_ref())
+                .map_err(|m| at(Some(entry.span()), format!("tenant {name:?}: {m}")))?;
+            allowed_outbound_hosts.push(host);
+        }
         tenants.push(TenantConfig {
             name,
             module,
             routes,
             limits,
-            env: t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            grants: Grants {
+                env: t.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                allowed_outbound_hosts,
+            },
         });
     }
     let shutdown_timeout = match &file.defaults.shutdown_timeout_s {
@@ -308,6 +321,9 @@ fn apply_defaults(limits: &mut Limits, f: &DefaultsFile) -> Result<(), Bad> {
     }
     if let Some(v) = f.early_hints {
         limits.early_hints = v;
+    }
+    if let Some(v) = f.link_push {
+        limits.link_push = v;
     }
     Ok(())
 }

@@ -153,7 +153,7 @@ async fn load_version(sandbox: &Sandbox, config: &HostingConfig) -> Result<Versi
     let mut tenants = Vec::new();
     let mut routes = Vec::new();
     for (i, t) in config.tenants.iter().enumerate() {
-        let runtime = Runtime::load_into(sandbox, &t.name, &t.module, t.limits.clone(), t.env.clone())
+        let runtime = Runtime::load_into(sandbox, &t.name, &t.module, t.limits.clone(), t.grants.clone())
             .await
             .map_err(|error| TenantError::Load {
                 tenant: t.name.clone(),

@@ -1,0 +1,288 @@
+//! Standard `wasi:http/incoming-handler` components (the `wasi:http/proxy`
+//! world), run with `wasmtime-wasi-http`: the request goes in as an
+//! `incoming-request`, and the response the guest sets on its
+//! `response-outparam` is streamed to `h2` (DATA frames as the guest writes,
+//! then its trailers) or, over HTTP/1.1, handed to hyper whole. Its
+//! `link: <...>; rel=preload` headers become pushes ([`crate::preload`]);
+//! the runtime fills each by running the component again.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::SendStream;
+use http_body_util::BodyExt;
+use hyper::body::Body as _;
+use tokio::sync::oneshot;
+use wasmtime::Store;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use crate::caller::{CallerState, PromisedStream};
+use crate::generated::{WitPushPromise, WitRequest, WitResponse};
+use crate::preload::{self, Preload};
+use crate::responder::Responder;
+use crate::state::HostState;
+
+/// A guest's response, as `wasmtime-wasi-http` hands it over.
+pub type GuestResponse = hyper::Response<HyperOutgoingBody>;
+
+/// Largest body of a response the host holds whole (a push, or a main
+/// response over HTTP/1.1); a larger one is not delivered.
+pub const BUFFERED_BODY_MAX: usize = 16 << 20;
+
+/// How long instantiation and `handle` took.
+#[derive(Default)]
+pub struct Timing {
+    /// Instantiation.
+    pub instantiate: Option<Duration>,
+    /// The `handle` call.
+    pub handle: Option<Duration>,
+}
+
+/// The request as a hyper request (the body already read whole).
+fn incoming(request: &WitRequest) -> wasmtime::Result<http::Request<http_body_util::Full<Bytes>>> {
+    let uri = http::Uri::builder()
+        .scheme(request.scheme.as_str())
+        .authority(request.authority.as_str())
+        .path_and_query(request.path.as_str())
+        .build()?;
+    let mut builder = http::Request::builder()
+        .method(request.method.as_str())
+        .uri(uri);
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_slice());
+    }
+    Ok(builder.body(http_body_util::Full::new(Bytes::from(request.body.clone())))?)
+}
+
+/// Calls the component's `handle` for `request` in `store` and meanwhile
+/// hands the response it sets (or the error code it sets) to `deliver`.
+/// Returns the call's result, its timing, and what `deliver` returned
+/// (`None`: the guest never set a response).
+pub async fn exchange<D, R>(
+    store: &mut Store<HostState>,
+    pre: &ProxyPre<HostState>,
+    request: &WitRequest,
+    deliver: D,
+) -> (wasmtime::Result<()>, Timing, Option<R>)
+where
+    D: AsyncFnOnce(Result<GuestResponse, ErrorCode>) -> R,
+{
+    let mut timing = Timing::default();
+    let (tx, mut rx) = oneshot::channel();
+    let (done_tx, done_rx) = oneshot::channel::<()>();
+    let scheme = if request.scheme == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    let resources = incoming(request).and_then(|req| {
+        let mut http = store.data_mut().http();
+        Ok((http.new_incoming_request(scheme, req)?, http.new_response_outparam(tx)?))
+    });
+    let (req, out) = match resources {
+        Ok(r) => r,
+        Err(e) => return (Err(e), timing, None),
+    };
+    let timing_ref = &mut timing;
+    let call = async move {
+        let started = Instant::now();
+        let result = async {
+            let proxy = pre.instantiate_async(&mut *store).await?;
+            let handling = Instant::now();
+            timing_ref.instantiate = Some(handling - started);
+            let result = proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut *store, req, out)
+                .await;
+            timing_ref.handle = Some(handling.elapsed());
+            result
+        }
+        .await;
+        drop(done_tx);
+        result
+    };
+    let receive = async {
+        let response = tokio::select! {
+            biased;
+            r = &mut rx => r.ok(),
+            _ = done_rx => rx.try_recv().ok(),
+        };
+        match response {
+            Some(response) => Some(deliver(response).await),
+            None => None,
+        }
+    };
+    let (result, delivered) = tokio::join!(call, receive);
+    (result, timing, delivered)
+}
+
+/// What became of a main response.
+pub enum Delivered {
+    /// Sent (headers at least); the promises made for its preload links.
+    Sent(Vec<PromisedStream>),
+    /// The guest answered with an error code, or a response h2 refused.
+    Failed(String),
+}
+
+/// Sends a guest's main response through `caller`: first a PUSH_PROMISE
+/// for each same-origin preload link (when `link_push` and the client
+/// accepts pushes), then the headers, then the body as the guest writes it
+/// and its trailers.
+pub async fn deliver_main(
+    response: Result<GuestResponse, ErrorCode>,
+    caller: &mut CallerState,
+    link_push: bool,
+    path: &str,
+    tag: &str,
+) -> Delivered {
+    let response = match response {
+        Ok(r) if r.status().is_informational() => {
+            return Delivered::Failed(format!(
+                "the component set an informational status ({}) as its response",
+                r.status()
+            ));
+        }
+        Ok(r) => r,
+        Err(code) => return Delivered::Failed(format!("the component answered with error-code {code:?}")),
+    };
+    let (mut head, body) = response.into_parts();
+    strip_connection_headers(&mut head.headers);
+    let mut promised = Vec::new();
+    if link_push && caller.can_push() {
+        let (scheme, authority) = caller.origin();
+        for target in preload::targets(&head.headers, scheme, authority, path) {
+            match target {
+                Preload::Local(path) => {
+                    let promise = WitPushPromise {
+                        method: "GET".into(),
+                        path: path.clone(),
+                        headers: Vec::new(),
+                    };
+                    match caller.promise_stream(promise).await {
+                        Ok(stream) => promised.push(stream),
+                        Err(e) => tracing::info!("{tag}: link {path} not pushed: {e:?}"),
+                    }
+                }
+                Preload::Foreign(target) => {
+                    tracing::info!("{tag}: link {target} not pushed: not this request's origin")
+                }
+            }
+        }
+    }
+    let head_only = caller.is_head();
+    let status = head.status.as_u16();
+    let Some(respond) = caller.take_for_stream(status) else {
+        return Delivered::Failed("the response was already sent".into());
+    };
+    match respond {
+        Responder::H2(mut send) => {
+            let end = head_only || body.is_end_stream();
+            let stream = match send.send_response(http::Response::from_parts(head, ()), end) {
+                Ok(stream) => stream,
+                Err(e) => return Delivered::Failed(format!("h2 refused the response: {e}")),
+            };
+            if !end && let Err(e) = stream_body(body, stream).await {
+                tracing::info!("{tag}: response body not delivered: {e}");
+            }
+        }
+        Responder::Http1(reply) => {
+            let body = match collect(body).await {
+                Ok((body, _trailers)) if !head_only => body,
+                Ok(_) => Bytes::new(),
+                Err(e) => {
+                    tracing::info!("{tag}: response body not delivered: {e}");
+                    return Delivered::Sent(promised);
+                }
+            };
+            let _ = reply.send(http::Response::from_parts(head, body));
+        }
+    }
+    caller.main_body_sent();
+    Delivered::Sent(promised)
+}
+
+/// A pushed response: the guest's response read whole, for `push`.
+pub async fn buffered(response: Result<GuestResponse, ErrorCode>) -> Result<WitResponse, String> {
+    let response = response.map_err(|code| format!("the component answered with error-code {code:?}"))?;
+    let (mut head, body) = response.into_parts();
+    strip_connection_headers(&mut head.headers);
+    let (body, _trailers) = collect(body).await?;
+    Ok(WitResponse {
+        status: head.status.as_u16(),
+        headers: head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect(),
+        body: body.to_vec(),
+    })
+}
+
+/// Headers h2 forbids (RFC 9113 section 8.2.2); hyper's HTTP/1.1 sets its own.
+fn strip_connection_headers(headers: &mut http::HeaderMap) {
+    for name in ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"] {
+        headers.remove(name);
+    }
+}
+
+/// Reads a body whole (up to [`BUFFERED_BODY_MAX`]), with its trailers.
+async fn collect(mut body: HyperOutgoingBody) -> Result<(Bytes, Option<http::HeaderMap>), String> {
+    let mut data = bytes::BytesMut::new();
+    let mut trailers = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("the component's body failed: {e}"))?;
+        match frame.into_data() {
+            Ok(chunk) => {
+                if data.len() + chunk.len() > BUFFERED_BODY_MAX {
+                    return Err(format!("body over {BUFFERED_BODY_MAX} bytes"));
+                }
+                data.extend_from_slice(&chunk);
+            }
+            Err(frame) => trailers = frame.into_trailers().ok(),
+        }
+    }
+    Ok((data.freeze(), trailers))
+}
+
+/// Streams `body` to `stream` under h2 flow control: each chunk as the
+/// guest writes it, then the trailers (or an empty END_STREAM DATA frame).
+/// A body error resets the stream with INTERNAL_ERROR.
+async fn stream_body(mut body: HyperOutgoingBody, mut stream: SendStream<Bytes>) -> Result<(), String> {
+    loop {
+        let frame = match body.frame().await {
+            None => {
+                return stream.send_data(Bytes::new(), true).map_err(|e| e.to_string());
+            }
+            Some(Err(e)) => {
+                stream.send_reset(h2::Reason::INTERNAL_ERROR);
+                return Err(format!("the component's body failed: {e}"));
+            }
+            Some(Ok(frame)) => frame,
+        };
+        match frame.into_data() {
+            Ok(mut chunk) => {
+                while !chunk.is_empty() {
+                    stream.reserve_capacity(chunk.len());
+                    let granted = match std::future::poll_fn(|cx| stream.poll_capacity(cx)).await {
+                        Some(Ok(n)) => n,
+                        Some(Err(e)) => return Err(e.to_string()),
+                        None => return Err("the stream closed".into()),
+                    };
+                    if granted == 0 {
+                        continue;
+                    }
+                    let part = chunk.split_to(granted.min(chunk.len()));
+                    stream.send_data(part, false).map_err(|e| e.to_string())?;
+                }
+            }
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    return stream.send_trailers(trailers).map_err(|e| e.to_string());
+                }
+            }
+        }
+    }
+}
