@@ -1,0 +1,46 @@
+//! `/fetch?url=U`: a GET of `U` through `wasi:http/outgoing-handler`. Answers
+//! `200` with the body it got, or `502` with `error: <error-code>` when the
+//! request failed (push-host denies hosts its tenant does not allow).
+
+use std::io::Read as _;
+
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{Fields, OutgoingRequest, ResponseOutparam, Scheme};
+
+use crate::{param, respond};
+
+pub fn fetch(query: &str, out: ResponseOutparam) {
+    let url = param(query, "url").unwrap_or("");
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_scheme(Some(&if scheme == "https" { Scheme::Https } else { Scheme::Http }));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some(path));
+    match get(request) {
+        Ok((status, body)) => {
+            let text = format!("status {status}\n{}", String::from_utf8_lossy(&body));
+            respond(out, 200, &[("content-type", "text/plain")], text.as_bytes());
+        }
+        Err(e) => respond(out, 502, &[("content-type", "text/plain")], format!("error: {e}\n").as_bytes()),
+    }
+}
+
+fn get(request: OutgoingRequest) -> Result<(u16, Vec<u8>), String> {
+    let future = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+    future.subscribe().block();
+    let response = future
+        .get()
+        .ok_or("no response")?
+        .map_err(|()| "response taken twice")?
+        .map_err(|e| format!("{e:?}"))?;
+    let status = response.status();
+    let body = response.consume().map_err(|()| "body taken")?;
+    let mut stream = body.stream().map_err(|()| "stream taken")?;
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    Ok((status, bytes))
+}
