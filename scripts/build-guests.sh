@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# Builds every guest component (examples and test guests) for wasm32-wasip2.
+# Builds every guest component (examples and test guests) for wasm32-wasip2:
+# the Rust ones with cargo, the Python and JavaScript examples with
+# componentize-py and componentize-js (each installed once, at a pinned
+# version, into target/tools/; a component is rebuilt only when its sources
+# changed). All land in target/wasm32-wasip2/release/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
-cargo build --release --target wasm32-wasip2 -p hello -p http2-service -p test-guests "$@"
+cargo build --release --target wasm32-wasip2 \
+  -p hello -p http2-service -p wasi-http-page -p test-guests -p test-guests-http "$@"
+examples/http2-service-py/build.sh
+examples/http2-service-js/build.sh
+examples/wasi-http-page-js/build.sh

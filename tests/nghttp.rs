@@ -2,22 +2,8 @@
 
 mod support;
 
-use std::process::Command;
-use std::time::Duration;
-
-use support::{Host, guest, run_bounded};
-
-fn nghttp(args: &[&str]) -> String {
-    // nghttp not found: install Debian's nghttp2-client (.ci/run does).
-    let out = run_bounded(Command::new("nghttp").args(args), Duration::from_secs(30));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "nghttp failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use support::nghttp::nghttp;
+use support::{Host, guest};
 
 #[test]
 fn nghttp_sees_three_push_promises_before_the_body_and_all_four_bodies() {

@@ -20,7 +20,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::caller::{CallerState, PromisedStream};
-use crate::generated::{WitPushPromise, WitRequest, WitResponse};
+use crate::generated::{WitError, WitPushPromise, WitRequest, WitResponse};
 use crate::preload::{self, Preload};
 use crate::responder::Responder;
 use crate::state::HostState;
@@ -163,7 +163,7 @@ pub async fn deliver_main(
                     };
                     match caller.promise_stream(promise).await {
                         Ok(stream) => promised.push(stream),
-                        Err(e) => tracing::info!("{tag}: link {path} not pushed: {e:?}"),
+                        Err(e) => tracing::info!("{tag}: link {path} not pushed: {}", why_not(&e)),
                     }
                 }
                 Preload::Foreign(target) => {
@@ -202,6 +202,17 @@ pub async fn deliver_main(
     }
     caller.main_body_sent();
     Delivered::Sent(promised)
+}
+
+/// Why a preload link was not promised, for the log.
+fn why_not(e: &WitError) -> String {
+    match e {
+        WitError::PushDisabled => "the client disabled push".into(),
+        WitError::Refused => "already pushed or requested on this connection".into(),
+        WitError::Invalid(why) | WitError::LimitExceeded(why) => why.clone(),
+        WitError::AlreadyResponded => "the response was already sent".into(),
+        WitError::Closed => "the stream is closed".into(),
+    }
 }
 
 /// A pushed response: the guest's response read whole, for `push`.

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod h2c;
+pub mod nghttp;
 pub mod pki;
 pub mod raw;
 pub mod wire;

@@ -1,0 +1,46 @@
+# Shared by the build scripts of the Python and JavaScript examples: installs
+# each component toolchain once, at a pinned version, into the build tree
+# (target/tools/), and rebuilds a component only when its inputs changed.
+# Source it; it sets ROOT (the workspace) and OUT_DIR (where guests go).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OUT_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-wasip2/release
+TOOLS=${CARGO_TARGET_DIR:-$ROOT/target}/tools
+COMPONENTIZE_PY_VERSION=0.25.1
+COMPONENTIZE_JS_VERSION=0.23.0
+
+# componentize-py (PyPI) in a venv of its own: prints the command's path.
+ensure_componentize_py() {
+  local venv=$TOOLS/componentize-py-$COMPONENTIZE_PY_VERSION
+  if [ ! -x "$venv/bin/componentize-py" ]; then
+    echo "installing componentize-py $COMPONENTIZE_PY_VERSION into $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION" >&2
+  fi
+  echo "$venv/bin/componentize-py"
+}
+
+# componentize-js (npm, from scripts/tools/package-lock.json): prints the
+# directory to pass as PUSH_HOST_JS_TOOLS.
+ensure_componentize_js() {
+  local dir=$TOOLS/componentize-js-$COMPONENTIZE_JS_VERSION
+  if [ ! -f "$dir/node_modules/@bytecodealliance/componentize-js/package.json" ] ||
+    ! cmp -s "$ROOT/scripts/tools/package-lock.json" "$dir/package-lock.json"; then
+    echo "installing componentize-js $COMPONENTIZE_JS_VERSION into $dir" >&2
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$ROOT/scripts/tools/package.json" "$ROOT/scripts/tools/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+  echo "$dir"
+}
+
+# up_to_date OUT INPUT...: whether OUT exists and is newer than every input
+# file (directories are searched).
+up_to_date() {
+  local out=$1
+  shift
+  [ -f "$out" ] || return 1
+  [ -z "$(find "$@" -newer "$out" -type f -print -quit)" ]
+}

@@ -1,0 +1,116 @@
+//! The seed service written in Python (componentize-py) and JavaScript
+//! (componentize-js) against `wit/push.wit`, served by the real `push-host`:
+//! the seed's exact transcript through `push-client --reject /resource2`,
+//! and, per stream, the same `nghttp -nv` frames as the Rust example.
+//!
+//! Declared by `client/Cargo.toml` (test `polyglot`); the components are
+//! built by `scripts/build-guests.sh` (scripts/test.sh runs it).
+
+#[path = "../client/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use std::collections::BTreeMap;
+
+use common::{CliRun, SEED_STORY, run_cli};
+use support::nghttp::{Recv, nghttp, received};
+use support::{Host, guest};
+
+const GUESTS: [&str; 2] = ["http2_service_py", "http2_service_js"];
+
+async fn prints_the_seed_transcript(name: &str) {
+    let host = Host::start(&guest(name), &[]);
+    let url = format!("{}/http2Service", host.url());
+    let CliRun { code, stdout, stderr } = run_cli(&[&url, "--reject", "/resource2"]).await;
+    assert_eq!(code, Some(0), "{name}: stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), SEED_STORY, "{name}: {stderr}");
+    assert_eq!(stderr, "", "{name}");
+    let line = host.expect_log("GET /http2Service: handled in");
+    assert!(line.contains("status=200") && line.contains("promised=3"), "{name}: {line}");
+}
+
+#[tokio::test]
+async fn python_seed_prints_the_seed_transcript() {
+    prints_the_seed_transcript(GUESTS[0]).await;
+}
+
+#[tokio::test]
+async fn javascript_seed_prints_the_seed_transcript() {
+    prints_the_seed_transcript(GUESTS[1]).await;
+}
+
+/// The frames received, grouped by stream (each stream's own order), with
+/// the fields of each header block: what must not depend on the language.
+fn per_stream(frames: &[Recv]) -> BTreeMap<u32, Vec<(String, u32, String, Vec<(String, String)>)>> {
+    let mut streams: BTreeMap<u32, Vec<_>> = BTreeMap::new();
+    for f in frames.iter().filter(|f| f.stream != 0) {
+        let fields = f.fields.iter().filter(|(n, _)| n != "date").cloned().collect();
+        streams
+            .entry(f.stream)
+            .or_default()
+            .push((f.kind.clone(), f.length, f.flags.clone(), fields));
+    }
+    streams
+}
+
+/// The seed's wire order: every PUSH_PROMISE precedes the main response's
+/// HEADERS, which precede its DATA.
+fn assert_seed_order(name: &str, frames: &[Recv], verbose: &str) {
+    let promises: Vec<usize> = (0..frames.len()).filter(|i| frames[*i].kind == "PUSH_PROMISE").collect();
+    assert_eq!(promises.len(), 3, "{name}: {verbose}");
+    let main = frames[promises[0]].stream;
+    let headers = frames
+        .iter()
+        .position(|f| f.stream == main && f.kind == "HEADERS")
+        .unwrap_or_else(|| panic!("{name}: no main HEADERS: {verbose}"));
+    assert!(promises.iter().all(|p| *p < headers), "{name}: {verbose}");
+    let paths: Vec<_> = promises.iter().map(|p| frames[*p].field(":path").unwrap_or("")).collect();
+    assert_eq!(paths, ["/resource1", "/resource2", "/resource3"], "{name}: {verbose}");
+}
+
+#[test]
+fn python_and_javascript_seeds_send_the_rust_seeds_frames() {
+    let rust = Host::start(&guest("http2_service"), &[]);
+    let verbose = nghttp(&["-nv", &format!("{}/http2Service", rust.url())]);
+    let expected_frames = received(&verbose);
+    assert_seed_order("rust", &expected_frames, &verbose);
+    let mut expected = per_stream(&expected_frames);
+    for fields in expected.values_mut().flatten() {
+        fields.3.retain(|(n, v)| n != ":authority" || v.is_empty());
+    }
+    for name in GUESTS {
+        let host = Host::start(&guest(name), &[]);
+        let verbose = nghttp(&["-nv", &format!("{}/http2Service", host.url())]);
+        let frames = received(&verbose);
+        assert_seed_order(name, &frames, &verbose);
+        let mut got = per_stream(&frames);
+        for fields in got.values_mut().flatten() {
+            fields.3.retain(|(n, v)| n != ":authority" || v.is_empty());
+        }
+        assert_eq!(got, expected, "{name}: {verbose}");
+        // nghttp prints the bodies without -v: the response and the three pushes.
+        let bodies = nghttp(&[&format!("{}/http2Service", host.url())]);
+        for body in [
+            r#"{"response":{"name":"main resource"}}"#,
+            r#"{"push":{"name":"resource1"}}"#,
+            r#"{"push":{"name":"resource2"}}"#,
+            r#"{"push":{"name":"resource3"}}"#,
+        ] {
+            assert!(bodies.contains(body), "{name}: {body} missing: {bodies}");
+        }
+    }
+}
+
+/// With push off, each language's `promise` gets `push-disabled`, which it
+/// logs in the seed's words; the host announces the paths as early hints.
+#[test]
+fn with_push_off_the_guests_report_push_disabled_in_the_log() {
+    for name in GUESTS {
+        let host = Host::start(&guest(name), &[]);
+        let verbose = nghttp(&["-v", "--no-push", &format!("{}/http2Service", host.url())]);
+        assert!(!verbose.contains("PUSH_PROMISE"), "{name}: {verbose}");
+        assert!(verbose.contains(":status: 103"), "{name}: {verbose}");
+        let line = host.expect_log("Error occurred while sending the promise1: push-disabled");
+        assert!(line.contains("stderr:"), "{name}: {line}");
+    }
+}

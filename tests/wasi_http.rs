@@ -1,0 +1,285 @@
+//! Standard `wasi:http/incoming-handler` components served unchanged: the
+//! world told apart at load time, `link: <...>; rel=preload` headers turned
+//! into pushes (each filled by running the component again), streamed
+//! bodies with trailers, failures with the same statuses and log lines as
+//! `push:handler` guests, outgoing HTTP denied unless allowed, HTTP/1.1,
+//! and tenants. The Rust components are built with the `wasip2` crate, the
+//! JavaScript one with componentize-js (scripts/build-guests.sh).
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use support::nghttp::{Recv, nghttp, received};
+use support::{Host, guest, run_bounded};
+
+const STYLE: &str = "h1 { color: rebeccapurple; }\n";
+const SCRIPT: &str = "document.body.insertAdjacentHTML('beforeend', '<p id=\"ran\">app.js ran</p>');\n";
+const JS_STYLE: &str = "h1 { color: teal; }\n";
+
+fn curl(args: &[&str]) -> (String, String) {
+    let out = run_bounded(Command::new("curl").args(args), Duration::from_secs(30));
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn promised_paths(frames: &[Recv]) -> Vec<String> {
+    frames
+        .iter()
+        .filter(|f| f.kind == "PUSH_PROMISE")
+        .map(|f| f.field(":path").unwrap_or_default().to_string())
+        .collect()
+}
+
+/// `nghttp -nv` on the page: two PUSH_PROMISEs (before the page's HEADERS),
+/// the assets' bodies on the promised streams, no promise for the font on
+/// another origin; `--no-push`: the same three `link` headers, no promise.
+fn page_pushes_its_same_origin_preloads(module: &str, style: &str) {
+    let host = Host::start(&guest(module), &[]);
+    host.expect_log("world wasi:http/proxy");
+    let url = format!("{}/", host.url());
+    let verbose = nghttp(&["-nv", &url]);
+    let frames = received(&verbose);
+    assert_eq!(promised_paths(&frames), ["/style.css", "/app.js"], "{verbose}");
+    let main = frames.iter().find(|f| f.kind == "PUSH_PROMISE").unwrap().stream;
+    let headers = frames.iter().position(|f| f.stream == main && f.kind == "HEADERS").unwrap();
+    let last_promise = frames.iter().rposition(|f| f.kind == "PUSH_PROMISE").unwrap();
+    assert!(last_promise < headers, "promises precede the page's headers: {verbose}");
+    assert_eq!(frames[headers].fields_named("link").len(), 3, "{verbose}");
+    assert!(!verbose.contains("fonts.example.net/face.woff2>") || !verbose.contains(":path: /face.woff2"));
+    for (stream, body) in [(2, style), (4, SCRIPT)] {
+        let data: u32 = frames
+            .iter()
+            .filter(|f| f.stream == stream && f.kind == "DATA")
+            .map(|f| f.length)
+            .sum();
+        assert_eq!(data as usize, body.len(), "stream {stream}: {verbose}");
+    }
+    let bodies = nghttp(&[&url]);
+    assert!(bodies.contains(style) && bodies.contains(SCRIPT), "{bodies}");
+    host.expect_log("link https://fonts.example.net/face.woff2 not pushed: not this request's origin");
+    let line = host.expect_log("GET /: handled in");
+    assert!(line.contains("promised=2 pushed=2"), "{line}");
+
+    let verbose = nghttp(&["-v", "--no-push", &url]);
+    let frames = received(&verbose);
+    assert!(promised_paths(&frames).is_empty(), "{verbose}");
+    let page = frames.iter().find(|f| f.field(":status") == Some("200")).expect("the page");
+    assert_eq!(
+        page.fields_named("link"),
+        [
+            "</style.css>; rel=preload; as=style",
+            "</app.js>; rel=preload; as=script",
+            "<https://fonts.example.net/face.woff2>; rel=preload; as=font; crossorigin"
+        ],
+        "{verbose}"
+    );
+}
+
+#[test]
+fn a_rust_wasi_http_page_gets_its_preloads_pushed() {
+    page_pushes_its_same_origin_preloads("wasi_http_page", STYLE);
+}
+
+#[test]
+fn a_javascript_wasi_http_page_gets_its_preloads_pushed() {
+    page_pushes_its_same_origin_preloads("wasi_http_page_js", JS_STYLE);
+}
+
+#[test]
+fn link_push_off_keeps_the_links_and_pushes_nothing() {
+    let host = Host::start(&guest("wasi_http_page"), &["--link-push", "off"]);
+    let verbose = nghttp(&["-nv", &format!("{}/", host.url())]);
+    let frames = received(&verbose);
+    assert!(promised_paths(&frames).is_empty(), "{verbose}");
+    assert_eq!(frames.iter().map(|f| f.fields_named("link").len()).sum::<usize>(), 3, "{verbose}");
+}
+
+#[test]
+fn preload_pushes_respect_nopush_max_pushes_and_the_push_diary() {
+    let host = Host::start(&guest("test_guests_http"), &["--max-pushes", "2"]);
+    let page = format!("{}/links?n=3&foreign&nopush", host.url());
+    let verbose = nghttp(&["-nv", &page]);
+    // nopush and the other origin are never promised; the third asset is
+    // over --max-pushes.
+    assert_eq!(promised_paths(&received(&verbose)), ["/asset/1", "/asset/2"], "{verbose}");
+    host.expect_log("link /asset/3 not pushed: at most 2 pushes per request");
+    // One connection, the page twice: the second finds both assets in the
+    // push diary.
+    let twice = format!("{}/links?n=2", host.url());
+    let verbose = nghttp(&["-nv", "-m", "2", &twice]);
+    assert_eq!(promised_paths(&received(&verbose)), ["/asset/1", "/asset/2"], "{verbose}");
+    host.expect_log("not pushed: already pushed or requested on this connection");
+}
+
+#[test]
+fn a_streamed_body_arrives_under_flow_control_with_its_trailers() {
+    let host = Host::start(&guest("test_guests_http"), &[]);
+    // 300 KB: more than nghttp's 64 KiB stream window.
+    let verbose = nghttp(&["-nv", &format!("{}/stream?chunks=60&size=5000", host.url())]);
+    let frames = received(&verbose);
+    let data: Vec<&Recv> = frames.iter().filter(|f| f.kind == "DATA").collect();
+    assert_eq!(data.iter().map(|f| f.length).sum::<u32>(), 300_000, "{verbose}");
+    assert!(data.len() >= 60, "one frame or more per chunk: {}", data.len());
+    assert!(data.iter().all(|f| f.flags == "0x00"), "DATA never ends the stream: trailers do");
+    let trailers = frames.last().unwrap();
+    assert_eq!(trailers.kind, "HEADERS", "{verbose}");
+    assert_eq!(trailers.flags, "0x05", "END_STREAM | END_HEADERS: {verbose}");
+    assert_eq!(trailers.field("x-chunks"), Some("60"));
+    assert_eq!(trailers.field("x-bytes"), Some("300000"));
+    // The body's bytes, in order.
+    let (body, _) = curl(&["-s", "--http2-prior-knowledge", &format!("{}/stream?chunks=3&size=4", host.url())]);
+    assert_eq!(body, "aaaabbbbcccc");
+}
+
+#[test]
+fn failures_get_the_same_statuses_and_log_lines_as_push_guests() {
+    let host = Host::start(&guest("test_guests_http"), &["--timeout-ms", "500"]);
+    let status = |path: &str| {
+        let (out, _) = curl(&[
+            "-s",
+            "--http2-prior-knowledge",
+            "-w",
+            "\n%{http_code}",
+            &format!("{}{path}", host.url()),
+        ]);
+        out
+    };
+    let out = status("/error-code");
+    assert!(out.ends_with("\n500") && out.contains("error-code"), "{out}");
+    host.expect_log("GET /error-code: 500: the component answered with error-code ErrorCode::InternalError(Some(\"test-guests-http: boom\"))");
+    let out = status("/trap");
+    assert!(out.starts_with("guest trapped: unreachable") && out.ends_with("\n500"), "{out}");
+    host.expect_log("GET /trap: 500: guest trapped");
+    assert!(status("/none").ends_with("\n500"));
+    host.expect_log("GET /none: 500: handler returned without a response");
+    assert!(status("/spin").ends_with("\n504"));
+    host.expect_log("GET /spin: 504: handler timed out after 500 ms");
+    // The host goes on serving.
+    assert!(status("/asset/ok").starts_with("asset ok"));
+}
+
+#[test]
+fn the_guest_sees_the_request_as_sent() {
+    let host = Host::start(&guest("test_guests_http"), &[]);
+    let (out, _) = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        "-H",
+        "x-test: one",
+        "--data-binary",
+        "a body",
+        &format!("{}/echo?q=1", host.url()),
+    ]);
+    assert!(out.starts_with("method POST\nscheme http\n"), "{out}");
+    assert!(out.contains(&format!("authority {}\n", host.addr)), "{out}");
+    assert!(out.contains("path /echo?q=1\n") && out.contains("h x-test: one\n"), "{out}");
+    assert!(out.ends_with("body a body\n"), "{out}");
+}
+
+#[test]
+fn outgoing_requests_are_denied_unless_the_host_is_allowed() {
+    let target = Host::start(&guest("hello"), &[]);
+    let fetch = |host: &Host| {
+        let (out, _) = curl(&[
+            "-s",
+            "--http2-prior-knowledge",
+            &format!("{}/fetch?url=http://127.0.0.1:{}/", host.url(), target.addr.port()),
+        ]);
+        out
+    };
+    let closed = Host::start(&guest("test_guests_http"), &[]);
+    assert_eq!(fetch(&closed), "error: ErrorCode::HttpRequestDenied\n");
+    closed.expect_log(&format!(
+        "outgoing request to http://127.0.0.1:{}/ denied: not in the tenant's allowed_outbound_hosts",
+        target.addr.port()
+    ));
+    let other_port = format!("http://127.0.0.1:{}", target.addr.port() + 1);
+    let elsewhere = Host::start(&guest("test_guests_http"), &["--allow-outbound-host", &other_port]);
+    assert_eq!(fetch(&elsewhere), "error: ErrorCode::HttpRequestDenied\n");
+    let allowed = format!("http://127.0.0.1:{}", target.addr.port());
+    let open = Host::start(&guest("test_guests_http"), &["--allow-outbound-host", &allowed]);
+    let out = fetch(&open);
+    assert!(out.starts_with("status 200\n"), "{out}");
+    target.expect_log("HTTP/1.1 GET /: handled in");
+    // A malformed entry stops start-up with one line.
+    let out = run_bounded(
+        Command::new(support::push_host_bin()).args([
+            "--module",
+            guest("test_guests_http").to_str().unwrap(),
+            "--allow-outbound-host",
+            "api.example.com",
+        ]),
+        Duration::from_secs(30),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("has no scheme"), "{stderr}");
+}
+
+#[test]
+fn over_http1_the_response_and_its_links_arrive_whole() {
+    let host = Host::start(&guest("test_guests_http"), &[]);
+    let (body, _) = curl(&["-s", "--http1.1", "-D", "-", &format!("{}/links?n=2", host.url())]);
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("link: </asset/1>; rel=preload; as=fetch\r\n"), "{body}");
+    assert!(body.ends_with("<p>page</p>\n"), "{body}");
+    let (body, _) = curl(&["-s", "--http1.1", &format!("{}/stream?chunks=5&size=3", host.url())]);
+    assert_eq!(body, "aaabbbcccdddeee");
+}
+
+#[test]
+fn a_wasi_http_tenant_pushes_only_its_own_routes_and_has_its_own_outbound_hosts() {
+    let dir = std::env::temp_dir().join(format!("push-host-wasi-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for g in ["http2_service", "test_guests_http"] {
+        std::fs::copy(guest(g), dir.join(format!("{g}.wasm"))).unwrap();
+    }
+    let file = dir.join("hosting.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[tenant]]
+name = "web"
+module = "test_guests_http.wasm"
+routes = ["127.0.0.1/links", "127.0.0.1/asset", "127.0.0.1/fetch"]
+allowed_outbound_hosts = ["http://localhost:*"]
+
+[[tenant]]
+name = "seed"
+module = "http2_service.wasm"
+routes = ["127.0.0.1/other", "localhost"]
+"#,
+    )
+    .unwrap();
+    let host = Host::start_with(&["--config", file.to_str().unwrap()], "info");
+    host.expect_log("world wasi:http/proxy");
+    host.expect_log("world push:handler/service");
+    let verbose = nghttp(&["-nv", &format!("{}/links?n=1&cross", host.url())]);
+    assert_eq!(promised_paths(&received(&verbose)), ["/asset/1"], "{verbose}");
+    host.expect_log("link /other/x.css not pushed: /other/x.css routes to another tenant");
+    // The tenant's allowed_outbound_hosts lets it reach the seed tenant
+    // (over HTTP/1.1, where the seed's promises become link headers).
+    let (out, _) = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        &format!("{}/fetch?url=http://localhost:{}/x", host.url(), host.addr.port()),
+    ]);
+    assert_eq!(out, "status 200\n{\"response\":{\"name\":\"main resource\"}}", "{out}");
+    // A bad entry is an error naming the file and line.
+    std::fs::write(
+        &file,
+        "[[tenant]]\nname = \"w\"\nmodule = \"test_guests_http.wasm\"\nroutes = [\"localhost\"]\nallowed_outbound_hosts = [\"ftp://x\"]\n",
+    )
+    .unwrap();
+    let out = run_bounded(
+        Command::new(support::push_host_bin()).args(["--config", file.to_str().unwrap(), "--check"]),
+        Duration::from_secs(30),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("hosting.toml:5: tenant \"w\": allowed_outbound_hosts"), "{stderr}");
+}
