@@ -26,7 +26,10 @@ async fn prints_the_seed_transcript(name: &str) {
     assert_eq!(stdout.lines().collect::<Vec<_>>(), SEED_STORY, "{name}: {stderr}");
     assert_eq!(stderr, "", "{name}");
     let line = host.expect_log("GET /http2Service: handled in");
-    assert!(line.contains("status=200") && line.contains("promised=3"), "{name}: {line}");
+    assert!(
+        line.contains("status=200") && line.contains("promised=3"),
+        "{name}: {line}"
+    );
 }
 
 #[tokio::test]
@@ -41,7 +44,10 @@ async fn javascript_seed_prints_the_seed_transcript() {
 
 /// The frames received, grouped by stream (each stream's own order), with
 /// the fields of each header block: what must not depend on the language.
-fn per_stream(frames: &[Recv]) -> BTreeMap<u32, Vec<(String, u32, String, Vec<(String, String)>)>> {
+/// A frame as compared across languages: kind, length, flags, fields.
+type Seen = (String, u32, String, Vec<(String, String)>);
+
+fn per_stream(frames: &[Recv]) -> BTreeMap<u32, Vec<Seen>> {
     let mut streams: BTreeMap<u32, Vec<_>> = BTreeMap::new();
     for f in frames.iter().filter(|f| f.stream != 0) {
         let fields = f.fields.iter().filter(|(n, _)| n != "date").cloned().collect();
@@ -56,7 +62,9 @@ fn per_stream(frames: &[Recv]) -> BTreeMap<u32, Vec<(String, u32, String, Vec<(S
 /// The seed's wire order: every PUSH_PROMISE precedes the main response's
 /// HEADERS, which precede its DATA.
 fn assert_seed_order(name: &str, frames: &[Recv], verbose: &str) {
-    let promises: Vec<usize> = (0..frames.len()).filter(|i| frames[*i].kind == "PUSH_PROMISE").collect();
+    let promises: Vec<usize> = (0..frames.len())
+        .filter(|i| frames[*i].kind == "PUSH_PROMISE")
+        .collect();
     assert_eq!(promises.len(), 3, "{name}: {verbose}");
     let main = frames[promises[0]].stream;
     let headers = frames
@@ -64,7 +72,10 @@ fn assert_seed_order(name: &str, frames: &[Recv], verbose: &str) {
         .position(|f| f.stream == main && f.kind == "HEADERS")
         .unwrap_or_else(|| panic!("{name}: no main HEADERS: {verbose}"));
     assert!(promises.iter().all(|p| *p < headers), "{name}: {verbose}");
-    let paths: Vec<_> = promises.iter().map(|p| frames[*p].field(":path").unwrap_or("")).collect();
+    let paths: Vec<_> = promises
+        .iter()
+        .map(|p| frames[*p].field(":path").unwrap_or(""))
+        .collect();
     assert_eq!(paths, ["/resource1", "/resource2", "/resource3"], "{name}: {verbose}");
 }
 

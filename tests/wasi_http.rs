@@ -20,7 +20,11 @@ const JS_STYLE: &str = "h1 { color: teal; }\n";
 
 fn curl(args: &[&str]) -> (String, String) {
     let out = run_bounded(Command::new("curl").args(args), Duration::from_secs(30));
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -46,7 +50,10 @@ fn page_pushes_its_same_origin_preloads(module: &str, style: &str) {
     let frames = received(&verbose);
     assert_eq!(promised_paths(&frames), ["/style.css", "/app.js"], "{verbose}");
     let main = frames.iter().find(|f| f.kind == "PUSH_PROMISE").unwrap().stream;
-    let headers = frames.iter().position(|f| f.stream == main && f.kind == "HEADERS").unwrap();
+    let headers = frames
+        .iter()
+        .position(|f| f.stream == main && f.kind == "HEADERS")
+        .unwrap();
     let last_promise = frames.iter().rposition(|f| f.kind == "PUSH_PROMISE").unwrap();
     assert!(last_promise < headers, "promises precede the page's headers: {verbose}");
     assert_eq!(frames[headers].fields_named("link").len(), 3, "{verbose}");
@@ -68,7 +75,10 @@ fn page_pushes_its_same_origin_preloads(module: &str, style: &str) {
     let verbose = nghttp(&["-v", "--no-push", &url]);
     let frames = received(&verbose);
     assert!(promised_paths(&frames).is_empty(), "{verbose}");
-    let page = frames.iter().find(|f| f.field(":status") == Some("200")).expect("the page");
+    let page = frames
+        .iter()
+        .find(|f| f.field(":status") == Some("200"))
+        .expect("the page");
     assert_eq!(
         page.fields_named("link"),
         [
@@ -96,7 +106,11 @@ fn link_push_off_keeps_the_links_and_pushes_nothing() {
     let verbose = nghttp(&["-nv", &format!("{}/", host.url())]);
     let frames = received(&verbose);
     assert!(promised_paths(&frames).is_empty(), "{verbose}");
-    assert_eq!(frames.iter().map(|f| f.fields_named("link").len()).sum::<usize>(), 3, "{verbose}");
+    assert_eq!(
+        frames.iter().map(|f| f.fields_named("link").len()).sum::<usize>(),
+        3,
+        "{verbose}"
+    );
 }
 
 #[test]
@@ -106,13 +120,21 @@ fn preload_pushes_respect_nopush_max_pushes_and_the_push_diary() {
     let verbose = nghttp(&["-nv", &page]);
     // nopush and the other origin are never promised; the third asset is
     // over --max-pushes.
-    assert_eq!(promised_paths(&received(&verbose)), ["/asset/1", "/asset/2"], "{verbose}");
+    assert_eq!(
+        promised_paths(&received(&verbose)),
+        ["/asset/1", "/asset/2"],
+        "{verbose}"
+    );
     host.expect_log("link /asset/3 not pushed: at most 2 pushes per request");
     // One connection, the page twice: the second finds both assets in the
     // push diary.
     let twice = format!("{}/links?n=2", host.url());
     let verbose = nghttp(&["-nv", "-m", "2", &twice]);
-    assert_eq!(promised_paths(&received(&verbose)), ["/asset/1", "/asset/2"], "{verbose}");
+    assert_eq!(
+        promised_paths(&received(&verbose)),
+        ["/asset/1", "/asset/2"],
+        "{verbose}"
+    );
     host.expect_log("not pushed: already pushed or requested on this connection");
 }
 
@@ -125,14 +147,21 @@ fn a_streamed_body_arrives_under_flow_control_with_its_trailers() {
     let data: Vec<&Recv> = frames.iter().filter(|f| f.kind == "DATA").collect();
     assert_eq!(data.iter().map(|f| f.length).sum::<u32>(), 300_000, "{verbose}");
     assert!(data.len() >= 60, "one frame or more per chunk: {}", data.len());
-    assert!(data.iter().all(|f| f.flags == "0x00"), "DATA never ends the stream: trailers do");
+    assert!(
+        data.iter().all(|f| f.flags == "0x00"),
+        "DATA never ends the stream: trailers do"
+    );
     let trailers = frames.last().unwrap();
     assert_eq!(trailers.kind, "HEADERS", "{verbose}");
     assert_eq!(trailers.flags, "0x05", "END_STREAM | END_HEADERS: {verbose}");
     assert_eq!(trailers.field("x-chunks"), Some("60"));
     assert_eq!(trailers.field("x-bytes"), Some("300000"));
     // The body's bytes, in order.
-    let (body, _) = curl(&["-s", "--http2-prior-knowledge", &format!("{}/stream?chunks=3&size=4", host.url())]);
+    let (body, _) = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        &format!("{}/stream?chunks=3&size=4", host.url()),
+    ]);
     assert_eq!(body, "aaaabbbbcccc");
 }
 
@@ -153,7 +182,10 @@ fn failures_get_the_same_statuses_and_log_lines_as_push_guests() {
     assert!(out.ends_with("\n500") && out.contains("error-code"), "{out}");
     host.expect_log("GET /error-code: 500: the component answered with error-code ErrorCode::InternalError(Some(\"test-guests-http: boom\"))");
     let out = status("/trap");
-    assert!(out.starts_with("guest trapped: unreachable") && out.ends_with("\n500"), "{out}");
+    assert!(
+        out.starts_with("guest trapped: unreachable") && out.ends_with("\n500"),
+        "{out}"
+    );
     host.expect_log("GET /trap: 500: guest trapped");
     assert!(status("/none").ends_with("\n500"));
     host.expect_log("GET /none: 500: handler returned without a response");
@@ -177,7 +209,10 @@ fn the_guest_sees_the_request_as_sent() {
     ]);
     assert!(out.starts_with("method POST\nscheme http\n"), "{out}");
     assert!(out.contains(&format!("authority {}\n", host.addr)), "{out}");
-    assert!(out.contains("path /echo?q=1\n") && out.contains("h x-test: one\n"), "{out}");
+    assert!(
+        out.contains("path /echo?q=1\n") && out.contains("h x-test: one\n"),
+        "{out}"
+    );
     assert!(out.ends_with("body a body\n"), "{out}");
 }
 
@@ -281,5 +316,8 @@ routes = ["127.0.0.1/other", "localhost"]
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains("hosting.toml:5: tenant \"w\": allowed_outbound_hosts"), "{stderr}");
+    assert!(
+        stderr.contains("hosting.toml:5: tenant \"w\": allowed_outbound_hosts"),
+        "{stderr}"
+    );
 }

@@ -2,7 +2,12 @@
 //! instance from the pre-instantiated component (`instantiate`), and that
 //! plus the handler's `handle` with a caller that refuses every call
 //! (`instantiate+handle`), for the `hello` and seed (`http2-service`)
-//! guests, with the pool's pages kept resident (default) and without.
+//! guests, with the pool's pages kept resident (default) and without; and,
+//! resident only, the seed written in Python (`http2_service_py`,
+//! componentize-py) and JavaScript (`http2_service_js`, componentize-js),
+//! and a standard `wasi:http` component (`wasi_http_page`, whose response
+//! is read whole). The Python and JavaScript seeds log one error per refused
+//! call (rate-limited, as in the host).
 //!
 //! Needs the guests built: `scripts/build-guests.sh` (or `bench/run`), then
 //! `cargo bench -p push-host`.
@@ -30,12 +35,12 @@ fn guest(name: &str) -> PathBuf {
     path
 }
 
-fn request() -> WitRequest {
+fn request(path: &str) -> WitRequest {
     WitRequest {
         method: "GET".into(),
         scheme: "http".into(),
         authority: "127.0.0.1:7090".into(),
-        path: "/http2Service".into(),
+        path: path.into(),
         headers: vec![("user-agent".into(), b"bench".to_vec())],
         body: Vec::new(),
     }
@@ -46,9 +51,18 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let req = request();
-    for keep_resident in [true, false] {
-        for name in ["hello", "http2_service"] {
+    let runs = [
+        (true, "hello"),
+        (true, "http2_service"),
+        (true, "http2_service_py"),
+        (true, "http2_service_js"),
+        (true, "wasi_http_page"),
+        (false, "hello"),
+        (false, "http2_service"),
+    ];
+    for (keep_resident, name) in runs {
+        let req = request(if name == "wasi_http_page" { "/" } else { "/http2Service" });
+        {
             let limits = Limits {
                 keep_resident,
                 ..Limits::default()

@@ -38,6 +38,8 @@ pub enum Failure {
     /// The guest answered with an error instead of a response (a
     /// `wasi:http` error code, or a response h2 cannot send): `500`.
     Errored(String),
+    /// The instance pool had no slot left of some kind (`503`).
+    PoolFull(String),
     /// No tenant serves the request's authority and path (`404`).
     NotFound(String),
 }

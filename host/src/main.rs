@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
 use push_host::cache::CompileCache;
-use push_host::metrics::Metrics;
 use push_host::config::Grants;
+use push_host::metrics::Metrics;
 use push_host::runtime::DEFAULT_TENANT;
 use push_host::{Hosting, Limits, NativeSeed, Pool, Runtime, Sandbox, ServeOptions};
 use tokio_util::sync::CancellationToken;

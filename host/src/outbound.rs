@@ -78,7 +78,9 @@ impl AllowedHost {
         let host = host.to_ascii_lowercase();
         let host_ok = match self.host.strip_prefix("*.") {
             _ if self.host == "*" => true,
-            Some(suffix) => host.strip_suffix(suffix).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+            Some(suffix) => host
+                .strip_suffix(suffix)
+                .is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
             None => host == self.host,
         };
         port_ok && host_ok

@@ -76,8 +76,11 @@ fn split_links(value: &str) -> Vec<&str> {
     parts
 }
 
+/// A link's parameters: name, and value unless it is a bare flag.
+type Params = Vec<(String, Option<String>)>;
+
 /// `<target>; k=v; k="v"; flag` → the target and its parameters.
-fn parse_link(link: &str) -> Option<(&str, Vec<(String, Option<String>)>)> {
+fn parse_link(link: &str) -> Option<(&str, Params)> {
     let link = link.trim();
     let rest = link.strip_prefix('<')?;
     let end = rest.find('>')?;

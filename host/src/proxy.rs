@@ -48,9 +48,7 @@ fn incoming(request: &WitRequest) -> wasmtime::Result<http::Request<http_body_ut
         .authority(request.authority.as_str())
         .path_and_query(request.path.as_str())
         .build()?;
-    let mut builder = http::Request::builder()
-        .method(request.method.as_str())
-        .uri(uri);
+    let mut builder = http::Request::builder().method(request.method.as_str()).uri(uri);
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_slice());
     }
@@ -234,7 +232,13 @@ pub async fn buffered(response: Result<GuestResponse, ErrorCode>) -> Result<WitR
 
 /// Headers h2 forbids (RFC 9113 section 8.2.2); hyper's HTTP/1.1 sets its own.
 fn strip_connection_headers(headers: &mut http::HeaderMap) {
-    for name in ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"] {
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+    ] {
         headers.remove(name);
     }
 }

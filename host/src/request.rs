@@ -157,6 +157,13 @@ pub(crate) async fn run<H: Handler>(
             )
         }
         Some(Failure::NotFound(why)) => (404, why, String::new(), None, None),
+        Some(Failure::PoolFull(why)) => (
+            503,
+            format!("instance pool full: {why}"),
+            String::new(),
+            Some("1"),
+            Some("busy"),
+        ),
         Some(Failure::Errored(why)) => (500, why, String::new(), None, Some("error")),
         Some(Failure::Busy { waited, running }) => (
             503,

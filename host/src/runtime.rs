@@ -2,26 +2,26 @@
 //! epoch ticker, the component loaded and pre-instantiated once, and a fresh
 //! `Store` per request.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::future::Future;
 use std::time::Instant;
 
 use wasmtime::component::Linker;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
 };
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::budget::{Budget, Reservation};
 use crate::cache::CompileCache;
 use crate::caller::CallerState;
 use crate::config::{EPOCH_TICK, Grants, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
-use crate::outbound::AllowedHost;
-use crate::proxy::{self, Delivered};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};
 use crate::metrics::{Metrics, TenantMetrics};
+use crate::outbound::AllowedHost;
+use crate::proxy::{self, Delivered};
 use crate::state::{HostState, MemoryLimiter};
 use crate::stdio::GuestLogLimit;
 
@@ -367,7 +367,9 @@ impl Runtime {
     /// WASI sleep). `None`: it timed out.
     async fn bounded<R>(&self, call: impl Future<Output = R>) -> Option<R> {
         if self.limits.has_deadline() {
-            tokio::time::timeout(self.limits.timeout + EPOCH_TICK * 10, call).await.ok()
+            tokio::time::timeout(self.limits.timeout + EPOCH_TICK * 10, call)
+                .await
+                .ok()
         } else {
             Some(call.await)
         }
@@ -378,7 +380,9 @@ impl Runtime {
         match outcome {
             Some(Ok(())) => None,
             None => Some(Failure::TimedOut(self.limits.timeout)),
-            Some(Err(e)) if e.downcast_ref::<DeadlineExceeded>().is_some() => Some(Failure::TimedOut(self.limits.timeout)),
+            Some(Err(e)) if e.downcast_ref::<DeadlineExceeded>().is_some() => {
+                Some(Failure::TimedOut(self.limits.timeout))
+            }
             Some(Err(e)) => Some(describe_trap(&e, &store.data().limiter, &self.limits)),
         }
     }
@@ -426,7 +430,13 @@ impl Runtime {
     }
 
     /// A `push:handler` guest's request: `handle`, answering through `caller`.
-    async fn run_push(&self, pre: &ServicePre<HostState>, request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
+    async fn run_push(
+        &self,
+        pre: &ServicePre<HostState>,
+        request: WitRequest,
+        caller: CallerState,
+        tag: Arc<str>,
+    ) -> Outcome {
         let mut store = self.store(caller, tag);
         let mut instantiate = None;
         let mut handle = None;
@@ -521,7 +531,9 @@ impl Runtime {
         };
         let _in_use = self.tenant_metrics.instance_started();
         let mut store = self.store(CallerState::detached(), push_tag.clone());
-        let outcome = self.bounded(proxy::exchange(&mut store, pre, &request, proxy::buffered)).await;
+        let outcome = self
+            .bounded(proxy::exchange(&mut store, pre, &request, proxy::buffered))
+            .await;
         let response = match outcome {
             Some((Ok(()), _, Some(Ok(response)))) => response,
             Some((Ok(()), _, Some(Err(why)))) => {
@@ -579,6 +591,12 @@ impl Handler for Runtime {
 
 /// Names a trap's kind and keeps wasmtime's message on one line.
 fn describe_trap(e: &wasmtime::Error, memory: &MemoryLimiter, limits: &Limits) -> Failure {
+    // The pool ran out of a slot kind (core instances, tables, memories)
+    // with the admission limit not reached: the host is full, not the guest
+    // at fault (503, Retry-After).
+    if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+        return Failure::PoolFull(full.to_string());
+    }
     let kind = match e.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => "stack overflow".to_string(),
         Some(Trap::UnreachableCodeReached) => "unreachable executed (a guest panic or abort)".to_string(),
@@ -599,6 +617,11 @@ fn describe_trap(e: &wasmtime::Error, memory: &MemoryLimiter, limits: &Limits) -
     Failure::Trapped { kind, detail }
 }
 
+/// Core instances one component may link (componentize-py's has about a dozen).
+const MAX_CORE_INSTANCES: u32 = 20;
+/// Tables one component may have.
+const MAX_TABLES: u32 = 8;
+
 /// Linear memory kept resident per pool slot (see [`engine`]).
 const MEMORY_KEEP_RESIDENT: usize = 4 << 20;
 /// Table bytes kept resident per pool slot.
@@ -607,14 +630,18 @@ const TABLE_KEEP_RESIDENT: usize = 64 << 10;
 fn engine(limits: &Pool) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(limits.instances)
-        .total_core_instances(limits.instances * 4)
+        // Components from componentize-py/js link a dozen core instances
+        // (interpreter, libc, adapters) and several tables: every instance
+        // slot may hold its component's full count. Core instance and table
+        // slots cost little; memories reserve address space, so two each.
+        .total_core_instances(limits.instances * MAX_CORE_INSTANCES)
         .total_memories(limits.instances * 2)
-        .total_tables(limits.instances * 4)
+        .total_tables(limits.instances * MAX_TABLES)
         .total_stacks(limits.instances)
         .max_memory_size(limits.memory_bytes)
-        .max_core_instances_per_component(20)
+        .max_core_instances_per_component(MAX_CORE_INSTANCES)
         .max_memories_per_component(4)
-        .max_tables_per_component(8)
+        .max_tables_per_component(MAX_TABLES)
         // Reuse a slot's pages instead of handing them back to the kernel and
         // faulting them in again on the next request: the pages a guest
         // touched (found with PAGEMAP_SCAN where the kernel has it, Linux

@@ -5,7 +5,10 @@
 use wasip2::http::types::{ErrorCode, ResponseOutparam};
 
 pub fn error_code(out: ResponseOutparam) {
-    ResponseOutparam::set(out, Err(ErrorCode::InternalError(Some("test-guests-http: boom".into()))));
+    ResponseOutparam::set(
+        out,
+        Err(ErrorCode::InternalError(Some("test-guests-http: boom".into()))),
+    );
 }
 
 pub fn trap() {

@@ -25,7 +25,12 @@ pub fn fetch(query: &str, out: ResponseOutparam) {
             let text = format!("status {status}\n{}", String::from_utf8_lossy(&body));
             respond(out, 200, &[("content-type", "text/plain")], text.as_bytes());
         }
-        Err(e) => respond(out, 502, &[("content-type", "text/plain")], format!("error: {e}\n").as_bytes()),
+        Err(e) => respond(
+            out,
+            502,
+            &[("content-type", "text/plain")],
+            format!("error: {e}\n").as_bytes(),
+        ),
     }
 }
 
