@@ -95,6 +95,10 @@ def servers(tmp):
     return {
         "push-host wasm": lambda port: [host, "--module", wasm, "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
         "push-host native": lambda port: [host, "--native-seed", "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
+        "push-host python": lambda port: [host, "--module", str(GUESTS / "http2_service_py.wasm"),
+                                          "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
+        "push-host js": lambda port: [host, "--module", str(GUESTS / "http2_service_js.wasm"),
+                                      "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
         "nghttpd": lambda port: [
             "nghttpd", "--no-tls", "-d", str(tmp), "-p/http2Service=/resource1,/resource2,/resource3", str(port),
         ],
@@ -139,6 +143,31 @@ def no_push_servers(tmp):
             lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"],
             lambda port: f"http://127.0.0.1:{port}/hello", h1),
     }
+
+
+STARTUP_MODULES = {"rust": "http2_service", "python": "http2_service_py", "js": "http2_service_js"}
+
+
+def startup(rounds):
+    """Seconds from exec to accepting connections, per seed module: cold
+    (an empty compile cache: the component is compiled) and warm (the
+    cache filled by the cold start)."""
+    host = str(RELEASE / "push-host")
+    times = {}
+    for r in range(rounds):
+        for lang, module in STARTUP_MODULES.items():
+            cache = Path(tempfile.mkdtemp(prefix="push-host-cache-"))
+            for kind in ("cold", "warm"):
+                port = free_port()
+                argv = [host, "--module", str(GUESTS / f"{module}.wasm"), "--listen", f"127.0.0.1:{port}",
+                        "--cache-dir", str(cache)]
+                started = time.monotonic()
+                with Server(argv, port):
+                    elapsed = time.monotonic() - started
+                times.setdefault((lang, kind), []).append(elapsed)
+            shutil.rmtree(cache, ignore_errors=True)
+    size = {lang: (GUESTS / f"{m}.wasm").stat().st_size for lang, m in STARTUP_MODULES.items()}
+    return {k: median(v) for k, v in times.items()}, size
 
 
 def push_bench(port, pid, args):
@@ -236,6 +265,9 @@ def main():
             print(f"round {r + 1} {name}: {result['requests_per_sec']:.0f} req/s, "
                   f"{fmt(result['server_cpu_us_per_request'])} us/req", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
+    starts = startup(args.rounds) if not only else ({}, {})
+    for (lang, kind), seconds in sorted(starts[0].items()):
+        print(f"start-up {lang} {kind}: {seconds * 1000:.0f} ms", flush=True)
 
     summary = {}
     for name, results in runs.items():
@@ -248,7 +280,7 @@ def main():
         summary[name]["all_requests_per_sec"] = [round(r["requests_per_sec"]) for r in results]
 
     ratios = ratio_lines(summary)
-    write_report(args, summary, ratios, commands)
+    write_report(args, summary, ratios, commands, starts)
     chart(summary, args.out)
     print()
     for line in ratios:
@@ -278,6 +310,10 @@ def ratio_lines(s):
     ]
     for label, value, target in pairs:
         lines.append(f"{label}: {fmt(value, 2)} (target {target})")
+    for lang in ("python", "js"):
+        cpu = get(f"push-host {lang}", "server_cpu_us_per_request")
+        lines.append(f"CPU/request push-host {lang} seed: {fmt(cpu, 0)} us (target <= 1000); "
+                     f"/ Rust wasm seed: {fmt(ratio(cpu, get('push-host wasm', 'server_cpu_us_per_request')), 1)}")
     p99 = get("push-host wasm", "p99_ms")
     lines.append(f"p99 push-host wasm: {fmt(p99, 2)} ms (target <= 2 ms)")
     # What TLS and HTTP/1.1 cost (no targets): CPU per request against h2c.
@@ -292,7 +328,7 @@ def ratio_lines(s):
     return lines
 
 
-def write_report(args, summary, ratios, commands):
+def write_report(args, summary, ratios, commands, starts):
     cpu = ""
     try:
         cpu = next(l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
@@ -319,6 +355,13 @@ def write_report(args, summary, ratios, commands):
             f"{', '.join(str(v) for v in s['all_requests_per_sec'])} |"
         )
     lines += ["", "## Ratios", ""] + [f"- {l}" for l in ratios]
+    times, size = starts
+    if times:
+        lines += ["", "## Start-up (exec to accepting connections; medians)", "",
+                  "| seed | component | cold: compiled | warm: compile cache |", "|---|---|---|---|"]
+        for lang in STARTUP_MODULES:
+            lines.append(f"| {lang} | {size[lang] / 1e6:.1f} MB | {times[(lang, 'cold')] * 1000:.0f} ms | "
+                         f"{times[(lang, 'warm')] * 1000:.0f} ms |")
     lines += ["", "## Commands", ""]
     for name, (server, load) in commands.items():
         lines.append(f"- {name}: `taskset -c {SERVER_CORE} {server}`; `taskset -c {LOAD_CORE} {load}`")
