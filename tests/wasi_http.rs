@@ -321,3 +321,17 @@ routes = ["127.0.0.1/other", "localhost"]
         "{stderr}"
     );
 }
+
+#[test]
+fn a_head_request_gets_the_headers_and_no_body() {
+    let host = Host::start(&guest("wasi_http_page"), &[]);
+    let verbose = nghttp(&["-v", "-H", ":method: HEAD", &format!("{}/style.css", host.url())]);
+    let frames = received(&verbose);
+    let head = frames.iter().find(|f| f.field(":status").is_some()).expect("headers");
+    assert_eq!(head.field(":status"), Some("200"), "{verbose}");
+    assert_eq!(head.flags, "0x05", "END_STREAM on the headers: {verbose}");
+    assert!(!frames.iter().any(|f| f.kind == "DATA"), "{verbose}");
+    let line = host.expect_log("HEAD /style.css: handled in");
+    assert!(line.contains("status=200"), "{line}");
+    assert!(!host.log().contains("trapped"), "{}", host.log());
+}

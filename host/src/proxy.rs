@@ -182,7 +182,12 @@ pub async fn deliver_main(
                 Ok(stream) => stream,
                 Err(e) => return Delivered::Failed(format!("h2 refused the response: {e}")),
             };
-            if !end && let Err(e) = stream_body(body, stream).await {
+            if head_only {
+                // HEAD: no body goes out, but the guest may still write one;
+                // read it so its writes do not fail.
+                let mut body = body;
+                while let Some(Ok(_)) = body.frame().await {}
+            } else if !end && let Err(e) = stream_body(body, stream).await {
                 tracing::info!("{tag}: response body not delivered: {e}");
             }
         }
