@@ -335,3 +335,81 @@ fn a_head_request_gets_the_headers_and_no_body() {
     assert!(line.contains("status=200"), "{line}");
     assert!(!host.log().contains("trapped"), "{}", host.log());
 }
+
+/// Sends POST `/count` with `chunks` (the last one followed by `trailers`),
+/// waiting after the first chunk for the guest to have started; returns the
+/// status and body.
+async fn post_in_chunks(
+    host: &Host,
+    chunks: &[usize],
+    content_length: Option<usize>,
+    trailers: Option<(&'static str, &'static str)>,
+) -> (u16, String) {
+    use bytes::Bytes;
+    let mut send = support::h2c::connect(host.addr, false).await;
+    let mut request = http::Request::post(format!("http://{}/count", host.addr));
+    if let Some(len) = content_length {
+        request = request.header("content-length", len);
+    }
+    let (response, mut body) = send.send_request(request.body(()).unwrap(), false).unwrap();
+    for (i, n) in chunks.iter().enumerate() {
+        body.send_data(Bytes::from(vec![b'x'; *n]), false).unwrap();
+        if i == 0 {
+            // The guest runs while the rest of the body is still to come.
+            host.expect_log_async("stderr: count: started").await;
+        }
+    }
+    match trailers {
+        Some((name, value)) => {
+            let mut map = http::HeaderMap::new();
+            map.insert(name, value.parse().unwrap());
+            body.send_trailers(map).unwrap();
+        }
+        None => body.send_data(Bytes::new(), true).unwrap(),
+    }
+    let response = response.await.unwrap();
+    let status = response.status().as_u16();
+    let mut recv = response.into_body();
+    let mut text = Vec::new();
+    while let Some(chunk) = recv.data().await {
+        let chunk = chunk.unwrap();
+        let _ = recv.flow_control().release_capacity(chunk.len());
+        text.extend_from_slice(&chunk);
+    }
+    (status, String::from_utf8_lossy(&text).into_owned())
+}
+
+#[tokio::test]
+async fn the_request_body_streams_to_the_guest_with_its_trailers() {
+    let host = Host::start(&guest("test_guests_http"), &[]);
+    // The guest starts (and says so) after the first chunk, before the
+    // client has sent the rest: the body is not read whole first.
+    let (status, text) = post_in_chunks(&host, &[1000, 20_000, 500], None, Some(("x-check", "done"))).await;
+    assert_eq!((status, text.as_str()), (200, "21500 bytes x-check=done\n"));
+}
+
+#[tokio::test]
+async fn a_streamed_body_over_the_limit_fails_the_guests_read() {
+    let host = Host::start(&guest("test_guests_http"), &["--max-body-bytes", "1500"]);
+    let (status, text) = post_in_chunks(&host, &[1000, 1000], None, None).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.starts_with("body error: "), "{text}");
+    host.expect_log_async("POST /count: request body over 1500 bytes: the guest's read fails")
+        .await;
+    // A declared length over the limit is refused before the guest runs.
+    let out = run_bounded(
+        Command::new("curl").args([
+            "-s",
+            "--http2-prior-knowledge",
+            "-w",
+            "\n%{http_code}",
+            "--data-binary",
+            &"y".repeat(2000),
+            &format!("{}/count", host.url()),
+        ]),
+        Duration::from_secs(30),
+    );
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.ends_with("\n413"), "{out}");
+    assert_eq!(host.log().matches("count: started").count(), 1, "{}", host.log());
+}

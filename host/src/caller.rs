@@ -15,6 +15,7 @@ use crate::conn::{ConnShared, PushSlot};
 use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
 use crate::hints;
 use crate::report::Report;
+use crate::request_body::StreamedBody;
 use crate::responder::Responder;
 use crate::state::HostState;
 use crate::validate;
@@ -43,6 +44,8 @@ pub struct CallerState {
     owns: Option<PromiseScope>,
     /// What the request did, for its log line and the metrics.
     pub(crate) report: Report,
+    /// The request body, when it is streamed to the guest (not yet read).
+    body_stream: Option<StreamedBody>,
 }
 
 /// Decides whether a promised (authority, path) routes to the promising tenant.
@@ -74,6 +77,7 @@ impl CallerState {
             hints: Vec::new(),
             owns: None,
             report: Report::default(),
+            body_stream: None,
         }
     }
 
@@ -96,6 +100,7 @@ impl CallerState {
             hints: Vec::new(),
             owns: None,
             report: Report::default(),
+            body_stream: None,
         }
     }
 
@@ -233,6 +238,17 @@ impl CallerState {
         self.responded = true;
         self.report.status = Some(status);
         Some(respond)
+    }
+
+    /// Gives the request body to the guest as it arrives (see
+    /// [`Self::take_body_stream`]).
+    pub(crate) fn set_body_stream(&mut self, body: StreamedBody) {
+        self.body_stream = Some(body);
+    }
+
+    /// The request body still to be read, when it is streamed.
+    pub(crate) fn take_body_stream(&mut self) -> Option<StreamedBody> {
+        self.body_stream.take()
     }
 
     /// Marks the main body as sent: pushed bodies may follow.

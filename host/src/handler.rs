@@ -65,6 +65,12 @@ pub trait Handler: Send + Sync + 'static {
     /// The limits in force.
     fn limits(&self) -> &Limits;
 
+    /// Whether the request for `authority` and `path` gets its body as it
+    /// arrives (a `wasi:http` guest) instead of read whole first.
+    fn streams_body(&self, _authority: &str, _path: &str) -> bool {
+        false
+    }
+
     /// Handles `request`, answering through `caller`.
     fn run(&self, request: WitRequest, caller: CallerState, tag: Arc<str>) -> impl Future<Output = Outcome> + Send;
 }

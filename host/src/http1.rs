@@ -128,7 +128,10 @@ async fn handle<H: Handler>(
     }
     tokio::spawn(async move {
         let _active = active;
-        run(&*runtime, conn, parts, path, body, respond, tag, started, &metrics).await;
+        run(
+            &*runtime, conn, parts, path, body, None, respond, tag, started, &metrics,
+        )
+        .await;
     });
     wait(response).await
 }

@@ -68,6 +68,7 @@ pub mod preload;
 pub mod proxy;
 pub mod report;
 mod request;
+mod request_body;
 pub mod responder;
 pub mod runtime;
 pub mod server;

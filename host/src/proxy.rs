@@ -22,6 +22,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use crate::caller::{CallerState, PromisedStream};
 use crate::generated::{WitError, WitPushPromise, WitRequest, WitResponse};
 use crate::preload::{self, Preload};
+use crate::request_body::StreamedBody;
 use crate::responder::Responder;
 use crate::state::HostState;
 
@@ -41,8 +42,12 @@ pub struct Timing {
     pub handle: Option<Duration>,
 }
 
-/// The request as a hyper request (the body already read whole).
-fn incoming(request: &WitRequest) -> wasmtime::Result<http::Request<http_body_util::Full<Bytes>>> {
+/// A request body as the guest reads it.
+type GuestBody = http_body_util::combinators::UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
+
+/// The request as a hyper request: its body streamed from `streamed`, or
+/// the bytes already read.
+fn incoming(request: &WitRequest, streamed: Option<StreamedBody>) -> wasmtime::Result<http::Request<GuestBody>> {
     let uri = http::Uri::builder()
         .scheme(request.scheme.as_str())
         .authority(request.authority.as_str())
@@ -52,17 +57,25 @@ fn incoming(request: &WitRequest) -> wasmtime::Result<http::Request<http_body_ut
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_slice());
     }
-    Ok(builder.body(http_body_util::Full::new(Bytes::from(request.body.clone())))?)
+    let body = match streamed {
+        Some(body) => body.boxed_unsync(),
+        None => http_body_util::Full::new(Bytes::from(request.body.clone()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    };
+    Ok(builder.body(body)?)
 }
 
 /// Calls the component's `handle` for `request` in `store` and meanwhile
 /// hands the response it sets (or the error code it sets) to `deliver`.
+/// The request body is `body` as it arrives, or else `request.body`.
 /// Returns the call's result, its timing, and what `deliver` returned
 /// (`None`: the guest never set a response).
 pub async fn exchange<D, R>(
     store: &mut Store<HostState>,
     pre: &ProxyPre<HostState>,
     request: &WitRequest,
+    body: Option<StreamedBody>,
     deliver: D,
 ) -> (wasmtime::Result<()>, Timing, Option<R>)
 where
@@ -76,7 +89,7 @@ where
     } else {
         Scheme::Http
     };
-    let resources = incoming(request).and_then(|req| {
+    let resources = incoming(request, body).and_then(|req| {
         let mut http = store.data_mut().http();
         Ok((http.new_incoming_request(scheme, req)?, http.new_response_outparam(tx)?))
     });

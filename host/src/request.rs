@@ -15,6 +15,7 @@ use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};
 use crate::metrics::Metrics;
 use crate::report::Report;
+use crate::request_body::StreamedBody;
 use crate::responder::Responder;
 use crate::validate;
 
@@ -56,15 +57,27 @@ pub(crate) async fn handle_stream<H: Handler>(
     )
     .into();
     let limits = runtime.limits();
-    let body = match read_body(body, &parts.headers, limits.max_body_bytes).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
+    let authority = validate::authority_of(&parts).unwrap_or_default();
+    let (body, streamed) = if runtime.streams_body(&authority, &path) {
+        // A wasi:http guest reads the body as it arrives; a declared length
+        // over the limit is refused at once, as for bodies read whole.
+        if declared_length(&parts.headers).is_some_and(|len| len > limits.max_body_bytes as u64) {
             too_large(Responder::H2(respond), &tag, limits.max_body_bytes);
             return;
         }
-        Err(BodyError::Stream(e)) => {
-            tracing::info!("{tag}: request body not received: {e}");
-            return;
+        let streamed = StreamedBody::new(body, limits.max_body_bytes, tag.clone());
+        (Vec::new(), Some(streamed))
+    } else {
+        match read_body(body, &parts.headers, limits.max_body_bytes).await {
+            Ok(body) => (body, None),
+            Err(BodyError::TooLarge) => {
+                too_large(Responder::H2(respond), &tag, limits.max_body_bytes);
+                return;
+            }
+            Err(BodyError::Stream(e)) => {
+                tracing::info!("{tag}: request body not received: {e}");
+                return;
+            }
         }
     };
     run(
@@ -73,6 +86,7 @@ pub(crate) async fn handle_stream<H: Handler>(
         parts,
         path,
         body,
+        streamed,
         Responder::H2(respond),
         tag,
         started,
@@ -97,6 +111,7 @@ pub(crate) async fn run<H: Handler>(
     parts: http::request::Parts,
     path: String,
     body: Vec<u8>,
+    streamed: Option<StreamedBody>,
     respond: Responder,
     tag: Arc<str>,
     started: Instant,
@@ -122,7 +137,10 @@ pub(crate) async fn run<H: Handler>(
         Responder::H2(_) => "h2",
         Responder::Http1(_) => "http/1.1",
     };
-    let caller = CallerState::new(respond, &parts, conn, limits, tag.clone());
+    let mut caller = CallerState::new(respond, &parts, conn, limits, tag.clone());
+    if let Some(body) = streamed {
+        caller.set_body_stream(body);
+    }
     let (unanswered, failure, report) = runtime.run(request, caller, tag.clone()).await;
     let ms = started.elapsed().as_millis();
     let (status, public, detail, retry, kind) = match failure {
@@ -228,6 +246,13 @@ fn count(metrics: &Arc<Metrics>, report: &Report, status: u16, protocol: &'stati
     }
 }
 
+/// The request's `content-length`, if it has a valid one.
+fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+}
+
 enum BodyError {
     TooLarge,
     Stream(h2::Error),
@@ -235,9 +260,7 @@ enum BodyError {
 
 /// Reads the whole request body, releasing flow-control capacity as it goes.
 async fn read_body(mut body: RecvStream, headers: &http::HeaderMap, max: usize) -> Result<Vec<u8>, BodyError> {
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = declared_length(headers);
     if declared.is_some_and(|len| len > max as u64) {
         return Err(BodyError::TooLarge);
     }

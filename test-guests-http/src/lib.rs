@@ -9,8 +9,10 @@
 //! - `/fetch?url=U` (`fetch.rs`): an outgoing request, its outcome as the
 //!   response.
 //! - `/echo` (`echo.rs`): the request as the component saw it.
+//! - `/count` (`count.rs`): the request body read as it arrives.
 //! - `/error-code`, `/trap`, `/none`, `/spin` (`fail.rs`): failures.
 
+mod count;
 mod echo;
 mod fail;
 mod fetch;
@@ -33,6 +35,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Guests {
             "/stream" => stream::chunks(query, out),
             "/fetch" => fetch::fetch(query, out),
             "/echo" => echo::echo(request, out),
+            "/count" => count::count(request, out),
             "/error-code" => fail::error_code(out),
             "/trap" => fail::trap(),
             "/none" => fail::none(out),

@@ -421,7 +421,7 @@ impl Runtime {
             }
             (World::Proxy(pre), None) => pre.instantiate_async(&mut store).await.map(drop),
             (World::Proxy(pre), Some(request)) => {
-                let (result, _, response) = proxy::exchange(&mut store, pre, request, proxy::buffered).await;
+                let (result, _, response) = proxy::exchange(&mut store, pre, request, None, proxy::buffered).await;
                 result?;
                 match response {
                     Some(Ok(_)) => Ok(()),
@@ -467,14 +467,32 @@ impl Handler for Runtime {
         &self.limits
     }
 
+    fn streams_body(&self, _authority: &str, _path: &str) -> bool {
+        matches!(self.pre, World::Proxy(_))
+    }
+
     /// Runs the handler for one request in a fresh instance.
-    async fn run(&self, request: WitRequest, caller: CallerState, tag: Arc<str>) -> Outcome {
+    async fn run(&self, mut request: WitRequest, mut caller: CallerState, tag: Arc<str>) -> Outcome {
         let Some(permit) = self.admission.admit(&tag).await else {
             return busy(caller, &self.limits, &self.tenant_metrics);
         };
         let in_use = self.tenant_metrics.instance_started();
         match &self.pre {
-            World::Push(pre) => self.run_push(pre, request, caller, tag).await,
+            World::Push(pre) => {
+                // A body left streaming (this tenant was a wasi:http one when
+                // the request was routed, before a reload) is read whole.
+                if let Some(body) = caller.take_body_stream() {
+                    match body.read_all().await {
+                        Ok(body) => request.body = body,
+                        Err(e) => {
+                            let (unanswered, mut report) = caller.finish();
+                            report.tenant = Some(self.tenant_metrics.clone());
+                            return (unanswered, Some(Failure::Errored(format!("request body: {e}"))), report);
+                        }
+                    }
+                }
+                self.run_push(pre, request, caller, tag).await
+            }
             // The slot is given back before the pushes take theirs.
             World::Proxy(pre) => self.run_proxy(pre, request, caller, tag, (permit, in_use)).await,
         }

@@ -27,10 +27,13 @@ impl Runtime {
     ) -> Outcome {
         let mut store = self.store(CallerState::detached(), tag.clone());
         let link_push = self.limits.link_push;
+        let body = caller.take_body_stream();
         let caller_ref = &mut caller;
         let (path, tag_ref) = (request.path.as_str(), &*tag);
         let deliver = async move |response| proxy::deliver_main(response, caller_ref, link_push, path, tag_ref).await;
-        let outcome = self.bounded(proxy::exchange(&mut store, pre, &request, deliver)).await;
+        let outcome = self
+            .bounded(proxy::exchange(&mut store, pre, &request, body, deliver))
+            .await;
         let (result, timing, delivered) = match outcome {
             Some((result, timing, delivered)) => (Some(result), timing, delivered),
             None => (None, proxy::Timing::default(), None),
@@ -88,7 +91,7 @@ impl Runtime {
         let _in_use = self.tenant_metrics.instance_started();
         let mut store = self.store(CallerState::detached(), push_tag.clone());
         let outcome = self
-            .bounded(proxy::exchange(&mut store, pre, &request, proxy::buffered))
+            .bounded(proxy::exchange(&mut store, pre, &request, None, proxy::buffered))
             .await;
         let response = match outcome {
             Some((Ok(()), _, Some(Ok(response)))) => response,

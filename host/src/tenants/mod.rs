@@ -182,6 +182,12 @@ impl Handler for Hosting {
         &self.limits
     }
 
+    fn streams_body(&self, authority: &str, path: &str) -> bool {
+        let version = self.current.load();
+        let best = route::best(version.routes.iter().map(|(t, r)| (*t, r)), authority, path);
+        best.is_some_and(|i| version.tenants[i].runtime.streams_body(authority, path))
+    }
+
     async fn run(&self, request: WitRequest, mut caller: CallerState, tag: Arc<str>) -> Outcome {
         // The version this request runs on, whatever is installed meanwhile.
         let version = self.current.load_full();
