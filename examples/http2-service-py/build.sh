@@ -4,11 +4,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/tools.sh"
 here=$ROOT/examples/http2-service-py
-out=$OUT_DIR/http2_service_py.wasm
-mkdir -p "$OUT_DIR"
-if up_to_date "$out" "$here/app.py" "$ROOT/wit" "$ROOT/scripts/lib/tools.sh"; then
-  exit 0
-fi
-componentize_py=$(ensure_componentize_py)
-"$componentize_py" -d "$ROOT/wit" -w service componentize -p "$here" app -o "$out" >&2
-echo "built $out" >&2
+needs_build http2_service_py "$here/app.py" "$ROOT/wit" "$ROOT/scripts/lib/tools.sh" || exit 0
+"$(ensure_componentize_py)" -d "$ROOT/wit" -w service componentize -p "$here" app -o "$OUT" >&2
+echo "built $OUT" >&2

@@ -6,10 +6,5 @@
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/tools.sh"
 here=$ROOT/examples/wasi-http-page-js
-out=$OUT_DIR/wasi_http_page_js.wasm
-mkdir -p "$OUT_DIR"
-if up_to_date "$out" "$here/app.js" "$here/wit" "$ROOT/scripts/tools"; then
-  exit 0
-fi
-PUSH_HOST_JS_TOOLS=$(ensure_componentize_js) \
-  node "$ROOT/scripts/tools/componentize.mjs" "$here/app.js" "$here/wit" page "$out"
+needs_build wasi_http_page_js "$here/app.js" "$here/wit" "$ROOT/scripts/tools" || exit 0
+componentize_js "$here/app.js" "$here/wit" page "$OUT"

@@ -36,6 +36,20 @@ ensure_componentize_js() {
   echo "$dir"
 }
 
+# componentize_js SOURCE WIT WORLD OUT [--disable-http]: builds a JS component.
+componentize_js() {
+  PUSH_HOST_JS_TOOLS=$(ensure_componentize_js) node "$ROOT/scripts/tools/componentize.mjs" "$@"
+}
+
+# needs_build NAME INPUT...: sets OUT to the component's path; fails (so the
+# caller can stop) when OUT is newer than every input.
+needs_build() {
+  OUT=$OUT_DIR/$1.wasm
+  shift
+  mkdir -p "$OUT_DIR"
+  ! up_to_date "$OUT" "$@"
+}
+
 # up_to_date OUT INPUT...: whether OUT exists and is newer than every input
 # file (directories are searched).
 up_to_date() {
