@@ -44,17 +44,21 @@ async fn javascript_seed_prints_the_seed_transcript() {
 
 /// The frames received, grouped by stream (each stream's own order), with
 /// the fields of each header block: what must not depend on the language.
-/// A frame as compared across languages: kind, length, flags, fields.
+/// A frame as compared across languages: kind, DATA length, flags, fields.
 type Seen = (String, u32, String, Vec<(String, String)>);
 
 fn per_stream(frames: &[Recv]) -> BTreeMap<u32, Vec<Seen>> {
     let mut streams: BTreeMap<u32, Vec<_>> = BTreeMap::new();
     for f in frames.iter().filter(|f| f.stream != 0) {
         let fields = f.fields.iter().filter(|(n, _)| n != "date").cloned().collect();
+        // A header block's size depends on what HPACK's dynamic table holds,
+        // i.e. on which block was encoded first; its decoded fields are
+        // compared instead.
+        let length = if f.kind == "DATA" { f.length } else { 0 };
         streams
             .entry(f.stream)
             .or_default()
-            .push((f.kind.clone(), f.length, f.flags.clone(), fields));
+            .push((f.kind.clone(), length, f.flags.clone(), fields));
     }
     streams
 }

@@ -256,7 +256,7 @@ fn outgoing_requests_are_denied_unless_the_host_is_allowed() {
 }
 
 #[test]
-fn over_http1_the_response_and_its_links_arrive_whole() {
+fn over_http1_the_response_streams_with_its_links_and_trailers() {
     let host = Host::start(&guest("test_guests_http"), &[]);
     let (body, _) = curl(&["-s", "--http1.1", "-D", "-", &format!("{}/links?n=2", host.url())]);
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
@@ -264,6 +264,30 @@ fn over_http1_the_response_and_its_links_arrive_whole() {
     assert!(body.ends_with("<p>page</p>\n"), "{body}");
     let (body, _) = curl(&["-s", "--http1.1", &format!("{}/stream?chunks=5&size=3", host.url())]);
     assert_eq!(body, "aaabbbcccdddeee");
+    // Streamed, not held whole: 20 MB, more than any buffer the host has.
+    let (size, _) = curl(&[
+        "-s",
+        "--http1.1",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{size_download} %{http_code}",
+        &format!("{}/stream?chunks=5000&size=4000", host.url()),
+    ]);
+    assert_eq!(size, "20000000 200");
+    // Chunked, with the guest's trailers for a client that asks for them.
+    let (raw, _) = curl(&[
+        "-s",
+        "--http1.1",
+        "--raw",
+        "-H",
+        "TE: trailers",
+        &format!("{}/stream?chunks=2&size=3", host.url()),
+    ]);
+    assert!(
+        raw.contains("x-chunks: 2\r\n") && raw.contains("x-bytes: 6\r\n"),
+        "{raw:?}"
+    );
 }
 
 #[test]
@@ -397,19 +421,14 @@ async fn a_streamed_body_over_the_limit_fails_the_guests_read() {
     host.expect_log_async("POST /count: request body over 1500 bytes: the guest's read fails")
         .await;
     // A declared length over the limit is refused before the guest runs.
-    let out = run_bounded(
-        Command::new("curl").args([
-            "-s",
-            "--http2-prior-knowledge",
-            "-w",
-            "\n%{http_code}",
-            "--data-binary",
-            &"y".repeat(2000),
-            &format!("{}/count", host.url()),
-        ]),
-        Duration::from_secs(30),
-    );
-    let out = String::from_utf8_lossy(&out.stdout);
-    assert!(out.ends_with("\n413"), "{out}");
+    let mut send = support::h2c::connect(host.addr, false).await;
+    let request = http::Request::post(format!("http://{}/count", host.addr))
+        .header("content-length", 5000)
+        .body(())
+        .unwrap();
+    let (response, _body) = send.send_request(request, false).unwrap();
+    assert_eq!(response.await.unwrap().status().as_u16(), 413);
+    host.expect_log_async("POST /count: request body exceeds 1500 bytes: 413, handler not run")
+        .await;
     assert_eq!(host.log().matches("count: started").count(), 1, "{}", host.log());
 }

@@ -360,7 +360,10 @@ impl CallerHost for HostState {
                 }
                 let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
                 let (head, ()) = head.into_parts();
-                if reply.send(http::Response::from_parts(head, body)).is_err() {
+                if reply
+                    .send(http::Response::from_parts(head, crate::responder::full(body)))
+                    .is_err()
+                {
                     return Ok(Err(WitError::Closed));
                 }
                 if let Some(tx) = c.main_sent.take() {

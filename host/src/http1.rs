@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -25,7 +25,7 @@ use crate::connection::Context;
 use crate::handler::Handler;
 use crate::metrics::Metrics;
 use crate::request::{InFlight, run, too_large};
-use crate::responder::Responder;
+use crate::responder::{ReplyBody, Responder, full};
 
 /// Request headers that describe the HTTP/1.1 connection, not the request:
 /// the guest sees the request as it would over HTTP/2 (`host` becomes the
@@ -96,7 +96,7 @@ async fn handle<H: Handler>(
     request: http::Request<Incoming>,
     n: u64,
     tls: bool,
-) -> http::Response<Full<Bytes>> {
+) -> http::Response<ReplyBody> {
     let started = Instant::now();
     let active = conn.request_started();
     let (mut parts, body) = request.into_parts();
@@ -137,12 +137,12 @@ async fn handle<H: Handler>(
 }
 
 /// The response the handler gave through its [`Responder`].
-async fn wait(response: oneshot::Receiver<http::Response<Bytes>>) -> http::Response<Full<Bytes>> {
+async fn wait(response: oneshot::Receiver<http::Response<ReplyBody>>) -> http::Response<ReplyBody> {
     match response.await {
-        Ok(response) => response.map(Full::new),
+        Ok(response) => response,
         // `run` always answers; this is only reached if its task panicked.
         Err(_) => {
-            let mut response = http::Response::new(Full::new(Bytes::from_static(b"internal error\n")));
+            let mut response = http::Response::new(full(Bytes::from_static(b"internal error\n")));
             *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
             response
         }

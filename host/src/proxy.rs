@@ -2,7 +2,7 @@
 //! world), run with `wasmtime-wasi-http`: the request goes in as an
 //! `incoming-request`, and the response the guest sets on its
 //! `response-outparam` is streamed to `h2` (DATA frames as the guest writes,
-//! then its trailers) or, over HTTP/1.1, handed to hyper whole. Its
+//! then its trailers) or to hyper (HTTP/1.1). Its
 //! `link: <...>; rel=preload` headers become pushes ([`crate::preload`]);
 //! the runtime fills each by running the component again.
 
@@ -29,8 +29,8 @@ use crate::state::HostState;
 /// A guest's response, as `wasmtime-wasi-http` hands it over.
 pub type GuestResponse = hyper::Response<HyperOutgoingBody>;
 
-/// Largest body of a response the host holds whole (a push, or a main
-/// response over HTTP/1.1); a larger one is not delivered.
+/// Largest body of a pushed response (read whole before it is pushed); a
+/// larger one is not pushed.
 pub const BUFFERED_BODY_MAX: usize = 16 << 20;
 
 /// How long instantiation and `handle` took.
@@ -205,15 +205,19 @@ pub async fn deliver_main(
             }
         }
         Responder::Http1(reply) => {
-            let body = match collect(body).await {
-                Ok((body, _trailers)) if !head_only => body,
-                Ok(_) => Bytes::new(),
-                Err(e) => {
-                    tracing::info!("{tag}: response body not delivered: {e}");
-                    return Delivered::Sent(promised);
-                }
-            };
-            let _ = reply.send(http::Response::from_parts(head, body));
+            if head_only {
+                let _ = reply.send(http::Response::from_parts(head, crate::responder::full(Bytes::new())));
+                let mut body = body;
+                while let Some(Ok(_)) = body.frame().await {}
+            } else {
+                // hyper reads the body as the guest writes it (chunked
+                // unless the guest set a length; trailers when the client
+                // sent `te: trailers`).
+                let body = body
+                    .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+                    .boxed_unsync();
+                let _ = reply.send(http::Response::from_parts(head, body));
+            }
         }
     }
     caller.main_body_sent();

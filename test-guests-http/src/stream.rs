@@ -11,7 +11,12 @@ use crate::param;
 pub fn chunks(query: &str, out: ResponseOutparam) {
     let chunks: usize = param(query, "chunks").and_then(|n| n.parse().ok()).unwrap_or(4);
     let size: usize = param(query, "size").and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let headers = Fields::from_list(&[("content-type".into(), b"application/octet-stream".to_vec())]).unwrap();
+    // `trailer` announces the trailers (HTTP/1.1 sends only announced ones).
+    let headers = Fields::from_list(&[
+        ("content-type".into(), b"application/octet-stream".to_vec()),
+        ("trailer".into(), b"x-chunks, x-bytes".to_vec()),
+    ])
+    .unwrap();
     let response = OutgoingResponse::new(headers);
     let outgoing = response.body().unwrap();
     ResponseOutparam::set(out, Ok(response));
