@@ -10,7 +10,7 @@
 //! call (rate-limited, as in the host).
 //!
 //! Needs the guests built: `scripts/build-guests.sh` (or `bench/run`), then
-//! `cargo bench -p push-host`.
+//! `cargo bench -p push-host` (`PUSH_HOST_BENCH_GUESTS=hello` for one guest).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -60,7 +60,14 @@ fn bench(c: &mut Criterion) {
         (false, "hello"),
         (false, "http2_service"),
     ];
+    // `PUSH_HOST_BENCH_GUESTS=hello,http2_service` loads only those (each
+    // guest is compiled at start, the Python and JS ones for ~30 s).
+    let only = std::env::var("PUSH_HOST_BENCH_GUESTS").unwrap_or_default();
+    let only: Vec<&str> = only.split(',').filter(|s| !s.is_empty()).collect();
     for (keep_resident, name) in runs {
+        if !only.is_empty() && !only.contains(&name) {
+            continue;
+        }
         let req = request(if name == "wasi_http_page" { "/" } else { "/http2Service" });
         {
             let limits = Limits {
