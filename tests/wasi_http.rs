@@ -432,3 +432,17 @@ async fn a_streamed_body_over_the_limit_fails_the_guests_read() {
         .await;
     assert_eq!(host.log().matches("count: started").count(), 1, "{}", host.log());
 }
+
+#[test]
+fn a_page_with_many_links_gets_max_pushes_and_a_bounded_log() {
+    let host = Host::start(&guest("test_guests_http"), &["--max-pushes", "2"]);
+    let verbose = nghttp(&["-nv", &format!("{}/links?n=500&foreign", host.url())]);
+    assert_eq!(
+        promised_paths(&received(&verbose)),
+        ["/asset/1", "/asset/2"],
+        "{verbose}"
+    );
+    host.expect_log("link /asset/3 not pushed: at most 2 pushes per request");
+    host.expect_log("499 preload links not pushed in all");
+    assert_eq!(host.log().matches("not pushed").count(), 2, "{}", host.log());
+}

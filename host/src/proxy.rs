@@ -33,6 +33,9 @@ pub type GuestResponse = hyper::Response<HyperOutgoingBody>;
 /// larger one is not pushed.
 pub const BUFFERED_BODY_MAX: usize = 16 << 20;
 
+/// Preload links not pushed that are logged one by one per response.
+const LOGGED_SKIPS: usize = 8;
+
 /// How long instantiation and `handle` took.
 #[derive(Default)]
 pub struct Timing {
@@ -164,7 +167,18 @@ pub async fn deliver_main(
     let mut promised = Vec::new();
     if link_push && caller.can_push() {
         let (scheme, authority) = caller.origin();
-        for target in preload::targets(&head.headers, scheme, authority, path) {
+        let targets = preload::targets(&head.headers, scheme, authority, path);
+        // One line per link not pushed, up to a few: a response with
+        // thousands of links must not flood the log.
+        let mut skipped = 0usize;
+        let mut skip = |what: &str, why: &str| {
+            skipped += 1;
+            if skipped <= LOGGED_SKIPS {
+                tracing::info!("{tag}: link {what} not pushed: {why}");
+            }
+        };
+        let count = targets.len();
+        for (i, target) in targets.into_iter().enumerate() {
             match target {
                 Preload::Local(path) => {
                     let promise = WitPushPromise {
@@ -174,13 +188,20 @@ pub async fn deliver_main(
                     };
                     match caller.promise_stream(promise).await {
                         Ok(stream) => promised.push(stream),
-                        Err(e) => tracing::info!("{tag}: link {path} not pushed: {}", why_not(&e)),
+                        Err(e @ WitError::LimitExceeded(_)) => {
+                            // Every later one would fail the same way.
+                            skip(&path, &why_not(&e));
+                            skipped += count - i - 1;
+                            break;
+                        }
+                        Err(e) => skip(&path, &why_not(&e)),
                     }
                 }
-                Preload::Foreign(target) => {
-                    tracing::info!("{tag}: link {target} not pushed: not this request's origin")
-                }
+                Preload::Foreign(target) => skip(&target, "not this request's origin"),
             }
+        }
+        if skipped > LOGGED_SKIPS {
+            tracing::info!("{tag}: {skipped} preload links not pushed in all");
         }
     }
     let head_only = caller.is_head();
