@@ -233,6 +233,20 @@ fn outgoing_requests_are_denied_unless_the_host_is_allowed() {
         "outgoing request to http://127.0.0.1:{}/ denied: not in the tenant's allowed_outbound_hosts",
         target.addr.port()
     ));
+    // A guest that loops on denied requests: four lines, then one total.
+    let (out, _) = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        &format!("{}/fetch?url=http://127.0.0.1:9/&times=1000", closed.url()),
+    ]);
+    assert_eq!(out, "error: ErrorCode::HttpRequestDenied\n");
+    closed.expect_log("1000 outgoing requests denied in all (the first 4 logged)");
+    assert_eq!(
+        closed.log().matches("denied: not in the tenant's").count(),
+        5,
+        "{}",
+        closed.log()
+    );
     let other_port = format!("http://127.0.0.1:{}", target.addr.port() + 1);
     let elsewhere = Host::start(&guest("test_guests_http"), &["--allow-outbound-host", &other_port]);
     assert_eq!(fetch(&elsewhere), "error: ErrorCode::HttpRequestDenied\n");

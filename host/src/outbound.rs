@@ -92,12 +92,35 @@ impl AllowedHost {
 pub struct Outbound {
     allowed: Arc<[AllowedHost]>,
     tag: Arc<str>,
+    /// Requests denied so far (only the first few are logged one by one).
+    denied: usize,
+}
+
+/// Denials logged one by one per instance; the rest are counted in one line
+/// when the instance ends, so a guest looping on denied requests cannot
+/// flood the log.
+const LOGGED_DENIALS: usize = 4;
+
+impl Drop for Outbound {
+    fn drop(&mut self) {
+        if self.denied > LOGGED_DENIALS {
+            tracing::warn!(
+                "{}: {} outgoing requests denied in all (the first {LOGGED_DENIALS} logged)",
+                self.tag,
+                self.denied
+            );
+        }
+    }
 }
 
 impl Outbound {
     /// Hooks allowing `allowed`, logging denials under `tag`.
     pub fn new(allowed: Arc<[AllowedHost]>, tag: Arc<str>) -> Self {
-        Outbound { allowed, tag }
+        Outbound {
+            allowed,
+            tag,
+            denied: 0,
+        }
     }
 }
 
@@ -122,10 +145,13 @@ impl WasiHttpHooks for Outbound {
     ) -> Sent {
         let uri = request.uri().clone();
         if !self.allowed.iter().any(|a| a.allows(&uri)) {
-            tracing::warn!(
-                "{}: outgoing request to {uri} denied: not in the tenant's allowed_outbound_hosts",
-                self.tag
-            );
+            self.denied += 1;
+            if self.denied <= LOGGED_DENIALS {
+                tracing::warn!(
+                    "{}: outgoing request to {uri} denied: not in the tenant's allowed_outbound_hosts",
+                    self.tag
+                );
+            }
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         tracing::info!("{}: outgoing request to {uri}", self.tag);

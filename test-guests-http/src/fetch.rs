@@ -1,6 +1,8 @@
-//! `/fetch?url=U`: a GET of `U` through `wasi:http/outgoing-handler`. Answers
-//! `200` with the body it got, or `502` with `error: <error-code>` when the
-//! request failed (push-host denies hosts its tenant does not allow).
+//! `/fetch?url=U[&times=N]`: a GET of `U` through
+//! `wasi:http/outgoing-handler` (`N` times, answering with the last).
+//! Answers `200` with the body it got, or `502` with `error: <error-code>`
+//! when the request failed (push-host denies hosts its tenant does not
+//! allow).
 
 use std::io::Read as _;
 
@@ -16,11 +18,16 @@ pub fn fetch(query: &str, out: ResponseOutparam) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let request = OutgoingRequest::new(Fields::new());
-    let _ = request.set_scheme(Some(&if scheme == "https" { Scheme::Https } else { Scheme::Http }));
-    let _ = request.set_authority(Some(authority));
-    let _ = request.set_path_with_query(Some(path));
-    match get(request) {
+    let times: usize = param(query, "times").and_then(|n| n.parse().ok()).unwrap_or(1);
+    let mut outcome = Err(String::new());
+    for _ in 0..times.max(1) {
+        let request = OutgoingRequest::new(Fields::new());
+        let _ = request.set_scheme(Some(&if scheme == "https" { Scheme::Https } else { Scheme::Http }));
+        let _ = request.set_authority(Some(authority));
+        let _ = request.set_path_with_query(Some(path));
+        outcome = get(request);
+    }
+    match outcome {
         Ok((status, body)) => {
             let text = format!("status {status}\n{}", String::from_utf8_lossy(&body));
             respond(out, 200, &[("content-type", "text/plain")], text.as_bytes());
