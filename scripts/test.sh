@@ -26,6 +26,15 @@ if ! scripts/install-test-deps.sh || ! scripts/build-guests.sh || ! cargo build 
   exit 1
 fi
 
+# Compile every guest once into the compile cache (~/.cache/push-host), so
+# the tests' hosts load them instead of compiling them all at once: on a
+# fresh machine, a dozen hosts compiling the same components in parallel
+# starved the timing-sensitive tests of CPU.
+host_bin=${CARGO_TARGET_DIR:-target}/debug/push-host
+for wasm in "${CARGO_TARGET_DIR:-target}"/wasm32-wasip2/release/*.wasm; do
+  "$host_bin" --module "$wasm" --check >/dev/null 2>&1 || echo "warning: $wasm did not load" >&2
+done
+
 # Invariant (ARCHITECTURE.md): the guest SDK and the client never depend on
 # wasmtime. Each is one check, counted with the tests.
 dep_passed=0
