@@ -48,9 +48,17 @@ pub struct Timing {
 /// A request body as the guest reads it.
 type GuestBody = http_body_util::combinators::UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
 
-/// The request as a hyper request: its body streamed from `streamed`, or
-/// the bytes already read.
-fn incoming(request: &WitRequest, streamed: Option<StreamedBody>) -> wasmtime::Result<http::Request<GuestBody>> {
+/// The body a guest reads: streamed as it arrives, or the bytes already
+/// read (moved in, not copied).
+pub enum IncomingBody {
+    /// An h2 body, as it arrives.
+    Streamed(StreamedBody),
+    /// A body read whole.
+    Read(Vec<u8>),
+}
+
+/// The request (its body aside) as a hyper request with `body`.
+fn incoming(request: &WitRequest, body: IncomingBody) -> wasmtime::Result<http::Request<GuestBody>> {
     let uri = http::Uri::builder()
         .scheme(request.scheme.as_str())
         .authority(request.authority.as_str())
@@ -60,9 +68,9 @@ fn incoming(request: &WitRequest, streamed: Option<StreamedBody>) -> wasmtime::R
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_slice());
     }
-    let body = match streamed {
-        Some(body) => body.boxed_unsync(),
-        None => http_body_util::Full::new(Bytes::from(request.body.clone()))
+    let body = match body {
+        IncomingBody::Streamed(body) => body.boxed_unsync(),
+        IncomingBody::Read(bytes) => http_body_util::Full::new(Bytes::from(bytes))
             .map_err(|never| match never {})
             .boxed_unsync(),
     };
@@ -71,14 +79,14 @@ fn incoming(request: &WitRequest, streamed: Option<StreamedBody>) -> wasmtime::R
 
 /// Calls the component's `handle` for `request` in `store` and meanwhile
 /// hands the response it sets (or the error code it sets) to `deliver`.
-/// The request body is `body` as it arrives, or else `request.body`.
+/// The guest reads `body` (`request.body` is not used).
 /// Returns the call's result, its timing, and what `deliver` returned
 /// (`None`: the guest never set a response).
 pub async fn exchange<D, R>(
     store: &mut Store<HostState>,
     pre: &ProxyPre<HostState>,
     request: &WitRequest,
-    body: Option<StreamedBody>,
+    body: IncomingBody,
     deliver: D,
 ) -> (wasmtime::Result<()>, Timing, Option<R>)
 where

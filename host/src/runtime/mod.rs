@@ -421,7 +421,14 @@ impl Runtime {
             }
             (World::Proxy(pre), None) => pre.instantiate_async(&mut store).await.map(drop),
             (World::Proxy(pre), Some(request)) => {
-                let (result, _, response) = proxy::exchange(&mut store, pre, request, None, proxy::buffered).await;
+                let (result, _, response) = proxy::exchange(
+                    &mut store,
+                    pre,
+                    request,
+                    proxy::IncomingBody::Read(request.body.clone()),
+                    proxy::buffered,
+                )
+                .await;
                 result?;
                 match response {
                     Some(Ok(_)) => Ok(()),

@@ -10,7 +10,7 @@ use super::Runtime;
 use crate::caller::{CallerState, PromisedStream};
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Outcome};
-use crate::proxy::{self, Delivered};
+use crate::proxy::{self, Delivered, IncomingBody};
 use crate::state::HostState;
 
 impl Runtime {
@@ -20,14 +20,17 @@ impl Runtime {
     pub(super) async fn run_proxy(
         &self,
         pre: &ProxyPre<HostState>,
-        request: WitRequest,
+        mut request: WitRequest,
         mut caller: CallerState,
         tag: Arc<str>,
         slot: impl Sized,
     ) -> Outcome {
         let mut store = self.store(CallerState::detached(), tag.clone());
         let link_push = self.limits.link_push;
-        let body = caller.take_body_stream();
+        let body = match caller.take_body_stream() {
+            Some(streamed) => IncomingBody::Streamed(streamed),
+            None => IncomingBody::Read(std::mem::take(&mut request.body)),
+        };
         let caller_ref = &mut caller;
         let (path, tag_ref) = (request.path.as_str(), &*tag);
         let deliver = async move |response| proxy::deliver_main(response, caller_ref, link_push, path, tag_ref).await;
@@ -91,7 +94,13 @@ impl Runtime {
         let _in_use = self.tenant_metrics.instance_started();
         let mut store = self.store(CallerState::detached(), push_tag.clone());
         let outcome = self
-            .bounded(proxy::exchange(&mut store, pre, &request, None, proxy::buffered))
+            .bounded(proxy::exchange(
+                &mut store,
+                pre,
+                &request,
+                IncomingBody::Read(Vec::new()),
+                proxy::buffered,
+            ))
             .await;
         let response = match outcome {
             Some((Ok(()), _, Some(Ok(response)))) => response,
