@@ -88,14 +88,18 @@ pub(crate) async fn serve_connection<H, IO>(
             next = conn.accept() => match next {
                 Some(Ok((request, respond))) => {
                     shared.set_max_send_streams(conn.max_concurrent_send_streams());
-                    tokio::spawn(handle_stream(
+                    // Boxed: the request's future is ~11 KB, and tokio moves a
+                    // task's future several times (spawn, and each stage
+                    // change); with a box it moves a pointer.
+                    let fut = handle_stream(
                         runtime.clone(),
                         shared.clone(),
                         cx.inflight.clone(),
                         cx.metrics.clone(),
                         request,
                         respond,
-                    ));
+                    );
+                    tokio::spawn(Box::pin(fut));
                 }
                 Some(Err(e)) => {
                     tracing::info!("conn={id} from {peer}: connection error: {e}");

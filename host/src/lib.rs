@@ -44,6 +44,7 @@
 //!   [`budget`]: memory budgets shared by instances; [`cache`]: the
 //!   on-disk compile cache.
 //! - `generated`: the `bindgen!` output, re-exported explicitly.
+//! - [`logfmt`]: the log's text format (the default layout, cheaper per line).
 
 #![warn(missing_docs)]
 
@@ -61,6 +62,7 @@ mod generated;
 pub mod handler;
 pub mod hints;
 mod http1;
+pub mod logfmt;
 pub mod metrics;
 pub mod native;
 pub mod outbound;

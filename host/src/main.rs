@@ -238,8 +238,13 @@ async fn run() -> anyhow::Result<()> {
     if args.log_format == "json" {
         logs.json().init();
     } else {
-        logs.with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
+        let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        if terminal {
+            logs.with_ansi(std::env::var_os("NO_COLOR").is_none()).init();
+        } else {
+            // Same layout, less CPU per line (see `logfmt`).
+            logs.with_ansi(false).event_format(push_host::logfmt::LineFormat).init();
+        }
     }
     let limits = args.limits()?;
     let hosting = match &args.config {
