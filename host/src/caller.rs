@@ -27,6 +27,8 @@ pub struct CallerState {
     head: bool,
     scheme: String,
     authority: String,
+    /// `scheme` and `authority` parsed, at the first promise.
+    origin: std::cell::OnceCell<validate::Origin>,
     promised: u32,
     max_pushes: u32,
     conn: Arc<ConnShared>,
@@ -67,6 +69,7 @@ impl CallerState {
             head: request.method == http::Method::HEAD,
             scheme: request.uri.scheme_str().unwrap_or("http").to_string(),
             authority: validate::authority_of(request).unwrap_or_default(),
+            origin: std::cell::OnceCell::new(),
             promised: 0,
             max_pushes: limits.max_pushes,
             conn,
@@ -90,6 +93,7 @@ impl CallerState {
             head: false,
             scheme: String::new(),
             authority: String::new(),
+            origin: std::cell::OnceCell::new(),
             promised: 0,
             max_pushes: 0,
             conn: ConnShared::new(0, std::net::SocketAddr::from(([0, 0, 0, 0], 0)), 0),
@@ -111,7 +115,10 @@ impl CallerState {
 
     /// Checks a promise's request, including the tenant scope.
     fn check_promise(&self, p: &WitPushPromise) -> Result<http::Request<()>, String> {
-        let request = validate::promise(&self.scheme, &self.authority, &p.method, &p.path, &p.headers)?;
+        let origin = self
+            .origin
+            .get_or_init(|| validate::Origin::new(&self.scheme, &self.authority));
+        let request = validate::promise(origin, &p.method, &p.path, &p.headers)?;
         if let Some(owns) = &self.owns
             && !owns(&self.authority, &p.path)
         {

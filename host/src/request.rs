@@ -49,13 +49,7 @@ pub(crate) async fn handle_stream<H: Handler>(
     let _inflight = InFlight::new(inflight);
     let (parts, body) = request.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-    let tag: Arc<str> = format!(
-        "conn={} stream={} {} {path}",
-        conn.id,
-        respond.stream_id().as_u32(),
-        parts.method
-    )
-    .into();
+    let tag = request_tag(conn.id, respond.stream_id().as_u32(), parts.method.as_str(), &path);
     let limits = runtime.limits();
     let authority = validate::authority_of(&parts).unwrap_or_default();
     let (body, streamed) = if runtime.streams_body(&authority, &path) {
@@ -215,6 +209,18 @@ pub(crate) async fn run<H: Handler>(
             count(metrics, &report, sent, protocol, kind);
         }
     }
+}
+
+/// `conn=1 stream=3 GET /path`: what every log line about a request starts
+/// with (built without `format!`: it is made for every request).
+fn request_tag(conn: u64, stream: u32, method: &str, path: &str) -> Arc<str> {
+    let (mut a, mut b) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let (conn, stream) = (a.format(conn), b.format(stream));
+    let mut tag = String::with_capacity(16 + conn.len() + stream.len() + method.len() + path.len());
+    for part in ["conn=", conn, " stream=", stream, " ", method, " ", path] {
+        tag.push_str(part);
+    }
+    tag.into()
 }
 
 /// Logs a request's one line, with its report as structured fields

@@ -1,7 +1,9 @@
 //! Checks on what a guest asks the host to send, done before anything reaches
 //! `h2`, so a bad call becomes `error::invalid` instead of a broken stream.
 
+use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Method, StatusCode, Uri};
 
 /// Header names that are connection-specific and forbidden in HTTP/2 (RFC 9113 §8.2.2).
@@ -15,7 +17,12 @@ const CONNECTION_SPECIFIC: &[&str] = &[
 
 /// Converts guest header fields into a `HeaderMap`, checking each one.
 pub fn headers(fields: &[(String, Vec<u8>)]) -> Result<HeaderMap, String> {
-    let mut map = HeaderMap::with_capacity(fields.len());
+    headers_with_room(fields, 0)
+}
+
+/// [`headers`], with room for `extra` more fields.
+fn headers_with_room(fields: &[(String, Vec<u8>)], extra: usize) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::with_capacity(fields.len() + extra);
     for (name, value) in fields {
         if name.starts_with(':') {
             return Err(format!("pseudo-header {name:?} is set by the host"));
@@ -49,7 +56,7 @@ pub fn response(status: u16, fields: &[(String, Vec<u8>)], body_len: usize) -> R
         return Err(format!("status {status} is outside 200-599"));
     }
     let status = StatusCode::from_u16(status).map_err(|_| format!("invalid status {status}"))?;
-    let mut headers = headers(fields)?;
+    let mut headers = headers_with_room(fields, 1)?;
     match headers.get(http::header::CONTENT_LENGTH) {
         Some(v) if v.to_str().ok().and_then(|s| s.parse::<usize>().ok()) != Some(body_len) => {
             return Err(format!(
@@ -67,10 +74,34 @@ pub fn response(status: u16, fields: &[(String, Vec<u8>)], body_len: usize) -> R
     Ok(response)
 }
 
+/// The parent request's origin, parsed once for all of its promises.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    scheme: Scheme,
+    /// The authority, or why there is none to promise on.
+    authority: Result<Authority, String>,
+}
+
+impl Origin {
+    /// `scheme` (`http` or `https`) and the request's authority (may be empty).
+    pub fn new(scheme: &str, authority: &str) -> Origin {
+        let scheme = match scheme {
+            "https" => Scheme::HTTPS,
+            _ => Scheme::HTTP,
+        };
+        let authority = if authority.is_empty() {
+            Err("the request has no :authority or host, so nothing can be promised".to_string())
+        } else {
+            Authority::from_maybe_shared(Bytes::copy_from_slice(authority.as_bytes()))
+                .map_err(|e| format!("invalid authority {authority:?}: {e}"))
+        };
+        Origin { scheme, authority }
+    }
+}
+
 /// Builds a promised request on the parent request's own origin.
 pub fn promise(
-    scheme: &str,
-    authority: &str,
+    origin: &Origin,
     method: &str,
     path: &str,
     fields: &[(String, Vec<u8>)],
@@ -83,15 +114,18 @@ pub fn promise(
     if !path.starts_with('/') {
         return Err(format!("promised path {path:?} must start with '/'"));
     }
-    if authority.is_empty() {
-        return Err("the request has no :authority or host, so nothing can be promised".into());
-    }
-    let uri: Uri = format!("{scheme}://{authority}{path}")
-        .parse()
+    let authority = origin.authority.clone()?;
+    let path_and_query = PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(path.as_bytes()))
         .map_err(|e| format!("invalid promised path {path:?}: {e}"))?;
-    if uri.path_and_query().map(|p| p.as_str()) != Some(path) {
+    // A fragment is cut off by the parser: the path must come through whole.
+    if path_and_query.as_str() != path {
         return Err(format!("invalid promised path {path:?}"));
     }
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(origin.scheme.clone());
+    parts.authority = Some(authority);
+    parts.path_and_query = Some(path_and_query);
+    let uri = Uri::from_parts(parts).map_err(|e| format!("invalid promised path {path:?}: {e}"))?;
     let headers = headers(fields)?;
     if headers.contains_key(http::header::CONTENT_LENGTH) {
         return Err("a promised request has no body, so no content-length".into());
@@ -146,12 +180,18 @@ mod tests {
 
     #[test]
     fn promise_rules() {
-        assert!(promise("http", "a:1", "POST", "/x", &[]).is_err());
-        assert!(promise("http", "a:1", "GET", "x", &[]).is_err());
-        assert!(promise("http", "", "GET", "/x", &[]).is_err());
-        assert!(promise("http", "a:1", "GET", "/x", &h("content-length", b"0")).is_err());
-        let r = promise("http", "a:1", "HEAD", "/x?y=1", &[]).unwrap();
+        let a = Origin::new("http", "a:1");
+        assert!(promise(&a, "POST", "/x", &[]).is_err());
+        assert!(promise(&a, "GET", "x", &[]).is_err());
+        assert!(promise(&Origin::new("http", ""), "GET", "/x", &[]).is_err());
+        assert!(promise(&Origin::new("http", "a b"), "GET", "/x", &[]).is_err());
+        assert!(promise(&a, "GET", "/x", &h("content-length", b"0")).is_err());
+        assert!(promise(&a, "GET", "/x#frag", &[]).is_err());
+        assert!(promise(&a, "GET", "/x y", &[]).is_err());
+        let r = promise(&a, "HEAD", "/x?y=1", &[]).unwrap();
         assert_eq!(r.uri().to_string(), "http://a:1/x?y=1");
         assert_eq!(r.method(), Method::HEAD);
+        let r = promise(&Origin::new("https", "example.com"), "GET", "/", &[]).unwrap();
+        assert_eq!(r.uri().to_string(), "https://example.com/");
     }
 }
