@@ -53,7 +53,7 @@ impl Handler for NativeSeed {
         let mut state = HostState::new(
             caller,
             self.limits.memory_bytes,
-            &[],
+            Default::default(),
             Default::default(),
             self.log.clone(),
             Default::default(),

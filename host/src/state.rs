@@ -15,7 +15,11 @@ use crate::stdio::{Channel, GuestLogLimit, LogStream};
 
 /// Everything one guest instance can reach.
 pub struct HostState {
-    wasi: WasiCtx,
+    /// Built at the guest's first WASI call: most push handlers make none
+    /// in a request, and building one (clocks, two seeded RNGs, streams)
+    /// is a measurable part of instantiation.
+    wasi: Option<WasiCtx>,
+    wasi_inputs: WasiInputs,
     http: WasiHttpCtx,
     outbound: Outbound,
     pub(crate) table: ResourceTable,
@@ -32,23 +36,19 @@ impl HostState {
     pub fn new(
         caller: CallerState,
         memory_bytes: usize,
-        env: &[(String, String)],
+        env: Arc<[(String, String)]>,
         budgets: Reservation,
         log: Arc<GuestLogLimit>,
         allowed: Arc<[AllowedHost]>,
         tag: Arc<str>,
     ) -> Self {
-        let wasi = WasiCtx::builder()
-            .envs(env)
-            .stdout(LogStream::new(Channel::Stdout, tag.clone(), log.clone()))
-            .stderr(LogStream::new(Channel::Stderr, tag.clone(), log))
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .build();
         HostState {
-            wasi,
+            wasi: None,
+            wasi_inputs: WasiInputs {
+                env,
+                log,
+                tag: tag.clone(),
+            },
             http: WasiHttpCtx::new(),
             outbound: Outbound::new(allowed, tag),
             table: ResourceTable::new(),
@@ -63,10 +63,35 @@ impl HostState {
     }
 }
 
+/// What the WASI context is built from.
+struct WasiInputs {
+    env: Arc<[(String, String)]>,
+    log: Arc<GuestLogLimit>,
+    tag: Arc<str>,
+}
+
+impl WasiInputs {
+    /// A sandbox with stdout/stderr going to the log, clocks and random, the
+    /// environment (its tenant's; empty by default), and nothing else: no
+    /// arguments, no files, no sockets.
+    fn build(&self) -> WasiCtx {
+        WasiCtx::builder()
+            .envs(&self.env)
+            .stdout(LogStream::new(Channel::Stdout, self.tag.clone(), self.log.clone()))
+            .stderr(LogStream::new(Channel::Stderr, self.tag.clone(), self.log.clone()))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build()
+    }
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let inputs = &self.wasi_inputs;
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(|| inputs.build()),
             table: &mut self.table,
         }
     }

@@ -331,7 +331,7 @@ impl Runtime {
         HostState::new(
             caller,
             self.limits.memory_bytes,
-            &self.env,
+            self.env.clone(),
             budgets,
             self.log.clone(),
             self.outbound.clone(),
