@@ -93,8 +93,14 @@ impl Nghttpd {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
+            if let Ok(_probe) = TcpStream::connect(("127.0.0.1", self.port)) {
+                // The port may have been taken by another test's server
+                // between our bind and nghttpd's (nghttpd then exits): only
+                // nghttpd logs the SETTINGS it sends to our probe.
+                return self
+                    .wait_for_log(|log| log.contains("send SETTINGS frame").then_some(()))
+                    .is_some()
+                    && matches!(self.child.try_wait(), Ok(None));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
