@@ -14,7 +14,7 @@ use crate::config::Limits;
 use crate::conn::{ConnShared, PushSlot};
 use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
 use crate::hints;
-use crate::report::Report;
+use crate::metrics::Report;
 use crate::request_body::StreamedBody;
 use crate::responder::Responder;
 use crate::state::HostState;

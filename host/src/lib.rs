@@ -32,9 +32,9 @@
 //! - [`body`]: sending bodies under flow control.
 //! - [`conn`]: per-connection state shared with requests; [`diary`], the
 //!   paths a connection's client already has (not pushed again).
-//! - [`report`]: what one request did, for its log line and metrics.
-//! - [`metrics`], [`admin`]: Prometheus metrics and the `--admin-listen`
-//!   endpoints (`/metrics`, `/healthz`, `/readyz`).
+//! - [`metrics`], [`admin`]: Prometheus metrics, what one request did
+//!   ([`metrics::Report`], for its log line and the metrics), and the
+//!   `--admin-listen` endpoints (`/metrics`, `/healthz`, `/readyz`).
 //! - [`hints`]: `103 Early Hints` for promises when the client disables push.
 //! - [`coalesce`]: buffered writes below the tap, flushed once per turn of
 //!   the scheduler, so a request's frames share a `writev`.
@@ -68,7 +68,6 @@ pub mod native;
 pub mod outbound;
 pub mod preload;
 pub mod proxy;
-pub mod report;
 mod request;
 mod request_body;
 pub mod responder;

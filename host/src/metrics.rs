@@ -1,6 +1,8 @@
 //! Prometheus metrics (`prometheus-client`), served on `--admin-listen` at
 //! `/metrics`: requests, pushes and guest failures by tenant, instantiate
-//! and handle latency, instances in use, open connections.
+//! and handle latency, instances in use, open connections. Also [`Report`],
+//! what one request did: filled in by the caller interface and the runtime,
+//! read by the request's log line and counted here.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,8 +13,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-
-use crate::report::Report;
 
 /// `tenant`, `status`, `protocol`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -252,5 +252,34 @@ impl Metrics {
             instances: self.instances.get_or_create(&labels).clone(),
             requests: Mutex::new(Vec::new()),
         })
+    }
+}
+
+/// What one request did, for its log line and the metrics.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// The tenant that ran it (`default` for `--module`), with its
+    /// metrics; `None` if no tenant did (no route).
+    pub tenant: Option<Arc<TenantMetrics>>,
+    /// The status of the main response the guest sent, if it did.
+    pub status: Option<u16>,
+    /// PUSH_PROMISE frames sent.
+    pub promised: u32,
+    /// Promised responses pushed.
+    pub pushed: u32,
+    /// Promises refused: by the client (reset) or by the push diary.
+    pub refused: u32,
+    /// Promises announced as early hints or `link` headers instead.
+    pub hinted: u32,
+    /// Time to create the instance.
+    pub instantiate: Option<std::time::Duration>,
+    /// Time in the guest's `handle`.
+    pub handle: Option<std::time::Duration>,
+}
+
+impl Report {
+    /// The tenant's name, or `""`.
+    pub fn tenant_name(&self) -> &str {
+        self.tenant.as_ref().map_or("", |t| &t.name)
     }
 }

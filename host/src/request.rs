@@ -14,7 +14,7 @@ use crate::conn::ConnShared;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};
 use crate::metrics::Metrics;
-use crate::report::Report;
+use crate::metrics::Report;
 use crate::request_body::StreamedBody;
 use crate::responder::Responder;
 use crate::validate;
