@@ -11,8 +11,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::caller::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
-use crate::metrics::Report;
-use crate::metrics::TenantMetrics;
+use crate::metrics::{Report, TenantMetrics};
 use crate::responder::Responder;
 
 /// Why a handler did not finish normally.

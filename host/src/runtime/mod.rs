@@ -355,8 +355,8 @@ impl Runtime {
                     // tokio's yield_now, not wasmtime's plain self-wake: it
                     // lets the worker poll its IO driver first. A self-woken
                     // task runs again at once, and a busy worker polls the
-                    // driver only every `EVENT_INTERVAL` polls (61 then),
-                    // 10 ms each here: two spinning guests held up every
+                    // driver only every so many polls (61 then; main.rs
+                    // sets 1000), 10 ms each here: two spinning guests held up every
                     // other request on the host for over a second
                     // (tests/tenants.rs, fairness).
                     Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
