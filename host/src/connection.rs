@@ -2,7 +2,9 @@
 //! accept loop that starts a task per request, and the connection's end:
 //! GOAWAY when idle or shutting down, close when a PING goes unanswered.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
@@ -90,16 +92,13 @@ pub(crate) async fn serve_connection<H, IO>(
                     shared.set_max_send_streams(conn.max_concurrent_send_streams());
                     // Boxed: the request's future is ~11 KB, and tokio moves a
                     // task's future several times (spawn, and each stage
-                    // change); with a box it moves a pointer.
-                    let fut = handle_stream(
-                        runtime.clone(),
-                        shared.clone(),
-                        cx.inflight.clone(),
-                        cx.metrics.clone(),
-                        request,
-                        respond,
-                    );
-                    tokio::spawn(Box::pin(fut));
+                    // change); with a box it moves a pointer. Built in the
+                    // box (`in_box`), not on the stack and then copied.
+                    let (runtime, shared) = (runtime.clone(), shared.clone());
+                    let (inflight, metrics) = (cx.inflight.clone(), cx.metrics.clone());
+                    tokio::spawn(in_box(move || {
+                        handle_stream(runtime, shared, inflight, metrics, request, respond)
+                    }));
                 }
                 Some(Err(e)) => {
                     tracing::info!("conn={id} from {peer}: connection error: {e}");
@@ -173,4 +172,12 @@ async fn keep_alive(mut pings: h2::PingPong, every: Duration, dead: Cancellation
 /// A duration as the flags spell it: seconds.
 pub(crate) fn secs(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
+}
+
+/// `make()`'s future, written straight into its heap allocation: the box is
+/// allocated first, so the compiler can build the future in place instead of
+/// on the stack and then copying all of it (an 11 KB `memcpy` per request,
+/// 1.4% of the wasm seed's CPU in a profile).
+fn in_box<F: Future>(make: impl FnOnce() -> F) -> Pin<Box<F>> {
+    Box::into_pin(Box::write(Box::new_uninit(), make()))
 }
