@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
 GUESTS = ROOT / "target" / "wasm32-wasip2" / "release"
 RESULTS = ROOT / "bench" / "results"
+# The push-host binary measured: bench/run passes the PGO build
+# (scripts/build-pgo.sh), or with --no-pgo the plain release build.
+HOST = RELEASE / "push-host"
 SERVER_CORE = "0"
 LOAD_CORE = "1"
 
@@ -91,7 +94,7 @@ PUSH_HOST_BENCH_FLAGS = ["--push-diary", "0"]
 def servers(tmp):
     """name -> (argv builder, kind) for the push configurations."""
     wasm = str(GUESTS / "http2_service.wasm")
-    host = str(RELEASE / "push-host")
+    host = str(HOST)
     return {
         "push-host wasm": lambda port: [host, "--module", wasm, "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
         "push-host native": lambda port: [host, "--native-seed", "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
@@ -120,7 +123,7 @@ def make_cert(tmp):
 def no_push_servers(tmp):
     """name -> (argv builder, URL builder, h2load options): the h2load rows."""
     hello = str(GUESTS / "hello.wasm")
-    host = str(RELEASE / "push-host")
+    host = str(HOST)
     key, cert = make_cert(tmp)
     h2 = ["-c", "8", "-m", "8"]
     # HTTP/1.1 has no streams: as many connections as h2's streams in flight.
@@ -152,7 +155,7 @@ def startup(rounds):
     """Seconds from exec to accepting connections, per seed module: cold
     (an empty compile cache: the component is compiled) and warm (the
     cache filled by the cold start)."""
-    host = str(RELEASE / "push-host")
+    host = str(HOST)
     times = {}
     for r in range(rounds):
         for lang, module in STARTUP_MODULES.items():
@@ -227,6 +230,7 @@ def fmt(v, digits=1):
 
 
 def main():
+    global HOST
     p = argparse.ArgumentParser()
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--duration", type=int, default=5)
@@ -236,7 +240,11 @@ def main():
     p.add_argument("--h2load-requests", type=int, default=60000)
     p.add_argument("--only", default="", help="comma-separated configuration names")
     p.add_argument("--out", default="latest")
+    p.add_argument("--host", default=str(HOST), help="the push-host binary to measure")
+    p.add_argument("--build", default="plain release build (`cargo build --release`)",
+                   help="how --host was built, for the report")
     args = p.parse_args()
+    HOST = Path(args.host)
     only = [s for s in args.only.split(",") if s]
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -340,7 +348,7 @@ def write_report(args, summary, ratios, commands, starts):
         "",
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {os.cpu_count()} cores ({cpu}), "
         f"{platform.system()} {platform.release()}. Servers pinned to core {SERVER_CORE}, load generator to core "
-        f"{LOAD_CORE}; {args.rounds} rounds alternated; medians.",
+        f"{LOAD_CORE}; {args.rounds} rounds alternated; medians. push-host: {args.build}.",
         "",
         f"Seed scenario (1 response + 3 pushes per request), `push-bench -c {args.connections} -m {args.streams} "
         f"-d {args.duration} -w {args.warmup} --pushes 3`; without push, `h2load -n {args.h2load_requests} -c 8 -m 8`.",
