@@ -26,9 +26,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::Error;
-use crate::connection::Origin;
+use crate::handle::PromiseEvent;
+use crate::origin::Origin;
 use crate::promise::{self, PushPromise, Refusal, RefusedPromise};
-use crate::response::{PromiseEvent, Response, append_chunk, finish};
+use crate::response::{Response, append_chunk, finish};
 use crate::wire::{RESET_WAIT, Tap};
 
 /// One submitted request's background state.

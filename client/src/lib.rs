@@ -53,10 +53,11 @@
 //!
 //! - [`Client`] / [`ClientBuilder`] (`connection.rs`): one connection to one
 //!   origin; [`Client::submit`] sends a [`Request`] (`request.rs`).
-//! - [`ResponseHandle`] and [`Response`] (`response.rs`): a submitted
-//!   request's promises and response; a complete response with
+//! - [`ResponseHandle`] (`handle.rs`): a submitted request's promises and
+//!   response; [`Response`] (`response.rs`): a complete response with
 //!   [`text`](Response::text), [`json`](Response::json) and
 //!   [`bytes`](Response::bytes).
+//! - `origin.rs`: the scheme, host and port a client connects to.
 //! - [`PushPromise`], [`RefusedPromise`], [`Refusal`] (`promise.rs`): the
 //!   promises and the §8.4 checks.
 //! - `driver.rs`: the background task reading each response and its
@@ -74,6 +75,8 @@
 mod connection;
 mod driver;
 mod error;
+mod handle;
+mod origin;
 mod promise;
 mod request;
 mod response;
@@ -82,9 +85,10 @@ mod wire;
 
 pub use connection::{Client, ClientBuilder};
 pub use error::{Error, Reason};
+pub use handle::ResponseHandle;
 pub use promise::{PushPromise, Refusal, RefusedPromise};
 pub use request::Request;
-pub use response::{Response, ResponseHandle};
+pub use response::Response;
 
 /// Re-export of the `http` crate, whose types appear in this API.
 pub use http;

@@ -8,7 +8,7 @@ use h2::RecvStream;
 use h2::client::PushedResponseFuture;
 use http::{HeaderMap, Method, Uri};
 
-use crate::connection::Origin;
+use crate::origin::Origin;
 use crate::response::{Response, read_body};
 use crate::wire::{RESET_WAIT, Tap};
 use crate::{Error, Reason};

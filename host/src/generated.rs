@@ -14,7 +14,7 @@ mod bindings {
         },
         exports: { default: async },
         with: {
-            "push:handler/caller.promised": crate::caller::PromisedStream,
+            "push:handler/caller.promised": crate::promised::PromisedStream,
         },
     });
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::caller::CallerState;
+use crate::caller_state::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
 use crate::metrics::{Report, TenantMetrics};

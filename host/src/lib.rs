@@ -26,8 +26,11 @@
 //! - [`tls`]: certificate and key loading, ALPN.
 //! - `http1`: HTTP/1.1 through hyper (no push: promised paths become
 //!   `link` headers).
-//! - [`caller`]: the host side of the `caller` interface, with every check `h2`
-//!   does not do (origin, parent stream state, client stream limit).
+//! - [`caller`]: the host side of the `caller` interface (the generated
+//!   traits on the request's store data, [`state`]); [`caller_state`]: its
+//!   `promise`, `respond` and `push`, with every check `h2` does not do
+//!   (origin, parent stream state, client stream limit); [`promised`]: the
+//!   `promised` resource.
 //! - [`validate`]: header, status, method and path checks.
 //! - [`body`]: sending bodies under flow control.
 //! - [`conn`]: per-connection state shared with requests; [`diary`], the
@@ -53,6 +56,7 @@ pub mod body;
 pub mod budget;
 pub mod cache;
 pub mod caller;
+pub mod caller_state;
 pub mod coalesce;
 pub mod config;
 pub mod conn;
@@ -67,6 +71,7 @@ pub mod metrics;
 pub mod native;
 pub mod outbound;
 pub mod preload;
+pub mod promised;
 pub mod proxy;
 mod request;
 mod request_body;

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use serde_json::json;
 use wasmtime::component::Resource;
 
-use crate::caller::{CallerState, PromisedStream};
+use crate::caller_state::CallerState;
 use crate::config::Limits;
 use crate::generated::{CallerHost, WitPushPromise, WitRequest, WitResponse};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};
+use crate::promised::PromisedStream;
 use crate::state::HostState;
 
 /// The resources promised and pushed, in order (as the seed example).

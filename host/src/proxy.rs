@@ -19,9 +19,10 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::caller::{CallerState, PromisedStream};
+use crate::caller_state::CallerState;
 use crate::generated::{WitError, WitPushPromise, WitRequest, WitResponse};
 use crate::preload::{self, Preload};
+use crate::promised::PromisedStream;
 use crate::request_body::StreamedBody;
 use crate::responder::Responder;
 use crate::state::HostState;

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use h2::RecvStream;
 use h2::server::SendResponse;
 
-use crate::caller::CallerState;
+use crate::caller_state::CallerState;
 use crate::conn::ConnShared;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};

@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::budget::{Budget, Reservation};
-use crate::caller::CallerState;
+use crate::caller_state::CallerState;
 use crate::outbound::{AllowedHost, Outbound};
 use crate::stdio::{Channel, GuestLogLimit, LogStream};
 

@@ -16,7 +16,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::budget::{Budget, Reservation};
 use crate::cache::CompileCache;
-use crate::caller::CallerState;
+use crate::caller_state::CallerState;
 use crate::config::{EPOCH_TICK, Grants, Limits};
 use crate::generated::{Service, ServicePre, WitRequest};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};

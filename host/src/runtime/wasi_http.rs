@@ -7,9 +7,10 @@ use std::sync::Arc;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use super::Runtime;
-use crate::caller::{CallerState, PromisedStream};
+use crate::caller_state::CallerState;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Outcome};
+use crate::promised::PromisedStream;
 use crate::proxy::{self, Delivered, IncomingBody};
 use crate::state::HostState;
 

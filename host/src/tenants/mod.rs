@@ -16,7 +16,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::cache::CompileCache;
-use crate::caller::CallerState;
+use crate::caller_state::CallerState;
 use crate::config::Limits;
 use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler, Outcome};

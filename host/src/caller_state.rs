@@ -1,0 +1,435 @@
+//! What the `caller` interface knows about the request being served
+//! ([`CallerState`]), and its `promise`, `respond` and `push` with every
+//! check `h2` does not do (origin, parent stream state, client stream
+//! limit), before anything reaches the wire. `caller.rs` binds them to the
+//! WIT interface.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use crate::body;
+use crate::config::Limits;
+use crate::conn::ConnShared;
+use crate::generated::{WitError, WitPushPromise, WitResponse};
+use crate::hints;
+use crate::metrics::Report;
+use crate::promised::{PromisedStream, reset_now};
+use crate::request_body::StreamedBody;
+use crate::responder::Responder;
+use crate::validate;
+
+/// What the `caller` interface needs to know about the request being served.
+pub struct CallerState {
+    respond: Option<Responder>,
+    responded: bool,
+    head: bool,
+    scheme: String,
+    authority: String,
+    /// `scheme` and `authority` parsed, at the first promise.
+    origin: std::cell::OnceCell<validate::Origin>,
+    promised: u32,
+    max_pushes: u32,
+    conn: Arc<ConnShared>,
+    tag: Arc<str>,
+    /// Set to `true` once the main body is sent (or dropped with the store):
+    /// pushed bodies wait for it.
+    main_sent: Option<watch::Sender<bool>>,
+    main_sent_rx: watch::Receiver<bool>,
+    /// Announce promises as early hints when the client disables push.
+    early_hints: bool,
+    /// Paths promised while push is off, for the 103 and `link` headers.
+    hints: Vec<String>,
+    /// Whether a promised (authority, path) is this handler's to push (the
+    /// tenant's own routes); `None`: every same-authority path is.
+    owns: Option<PromiseScope>,
+    /// What the request did, for its log line and the metrics.
+    pub(crate) report: Report,
+    /// The request body, when it is streamed to the guest (not yet read).
+    body_stream: Option<StreamedBody>,
+}
+
+/// Decides whether a promised (authority, path) routes to the promising tenant.
+pub type PromiseScope = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
+impl CallerState {
+    /// State for a request whose response goes out through `respond`.
+    pub fn new(
+        respond: Responder,
+        request: &http::request::Parts,
+        conn: Arc<ConnShared>,
+        limits: &Limits,
+        tag: Arc<str>,
+    ) -> Self {
+        let (main_sent, main_sent_rx) = watch::channel(false);
+        CallerState {
+            respond: Some(respond),
+            responded: false,
+            head: request.method == http::Method::HEAD,
+            scheme: request.uri.scheme_str().unwrap_or("http").to_string(),
+            authority: validate::authority_of(request).unwrap_or_default(),
+            origin: std::cell::OnceCell::new(),
+            promised: 0,
+            max_pushes: limits.max_pushes,
+            conn,
+            tag,
+            main_sent: Some(main_sent),
+            main_sent_rx,
+            early_hints: limits.early_hints,
+            hints: Vec::new(),
+            owns: None,
+            report: Report::default(),
+            body_stream: None,
+        }
+    }
+
+    /// State with no request behind it (start-up checks): every call fails.
+    pub fn detached() -> Self {
+        let (main_sent, main_sent_rx) = watch::channel(true);
+        CallerState {
+            respond: None,
+            responded: true,
+            head: false,
+            scheme: String::new(),
+            authority: String::new(),
+            origin: std::cell::OnceCell::new(),
+            promised: 0,
+            max_pushes: 0,
+            conn: ConnShared::new(0, std::net::SocketAddr::from(([0, 0, 0, 0], 0)), 0),
+            tag: "start-up".into(),
+            main_sent: Some(main_sent),
+            main_sent_rx,
+            early_hints: false,
+            hints: Vec::new(),
+            owns: None,
+            report: Report::default(),
+            body_stream: None,
+        }
+    }
+
+    /// Limits promises to paths `scope` accepts (a tenant's own routes).
+    pub fn restrict_promises(&mut self, scope: PromiseScope) {
+        self.owns = Some(scope);
+    }
+
+    /// Checks a promise's request, including the tenant scope.
+    fn check_promise(&self, p: &WitPushPromise) -> Result<http::Request<()>, String> {
+        let origin = self
+            .origin
+            .get_or_init(|| validate::Origin::new(&self.scheme, &self.authority));
+        let request = validate::promise(origin, &p.method, &p.path, &p.headers)?;
+        if let Some(owns) = &self.owns
+            && !owns(&self.authority, &p.path)
+        {
+            return Err(format!(
+                "{} routes to another tenant: a tenant may promise only its own paths (RFC 9113 section 10.4)",
+                p.path
+            ));
+        }
+        Ok(request)
+    }
+
+    /// `promise`: checks it and sends the PUSH_PROMISE (or, with push off,
+    /// records it as an early hint).
+    pub async fn promise_stream(&mut self, p: WitPushPromise) -> Result<PromisedStream, WitError> {
+        let c = self;
+        if c.responded {
+            return Err(WitError::Closed);
+        }
+        match c.respond.as_mut() {
+            None => return Err(WitError::Closed),
+            Some(Responder::H2(send)) => {
+                if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
+                    tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
+                    return Err(WitError::Closed);
+                }
+            }
+            // HTTP/1.1 cannot push: the path becomes a `link` header.
+            Some(Responder::Http1(_)) => {
+                if let Err(why) = c.check_promise(&p) {
+                    return Err(WitError::Invalid(why));
+                }
+                if c.promised >= c.max_pushes {
+                    return Err(WitError::LimitExceeded(format!(
+                        "at most {} pushes per request",
+                        c.max_pushes
+                    )));
+                }
+                if !c.hints.contains(&p.path) {
+                    c.promised += 1;
+                    c.hints.push(p.path);
+                }
+                return Err(WitError::PushDisabled);
+            }
+        }
+        let request = match c.check_promise(&p) {
+            Ok(r) => r,
+            Err(why) => return Err(WitError::Invalid(why)),
+        };
+        if c.promised >= c.max_pushes {
+            return Err(WitError::LimitExceeded(format!(
+                "at most {} pushes per request",
+                c.max_pushes
+            )));
+        }
+        if !c.conn.push_enabled() {
+            if c.early_hints && !c.hints.contains(&p.path) {
+                c.promised += 1;
+                c.hints.push(p.path);
+            }
+            return Err(WitError::PushDisabled);
+        }
+        if !c.conn.diary_insert(&c.authority, &p.path) {
+            tracing::info!(
+                "{}: promise {} refused: already pushed or requested on this connection",
+                c.tag,
+                p.path
+            );
+            c.report.refused += 1;
+            return Err(WitError::Refused);
+        }
+        let Some(Responder::H2(send)) = c.respond.as_mut() else {
+            return Err(WitError::Closed);
+        };
+        let conn = c.conn.clone();
+        let parent = send.stream_id().as_u32();
+        let mut last = conn.last_promise().lock().await;
+        if last.parent != parent && last.parent != 0 && !conn.wait_promise_written(last.promised).await {
+            tracing::info!("{}: promise {}: the connection stopped writing", c.tag, p.path);
+            return Err(WitError::Closed);
+        }
+        let slot = match conn.try_reserve_push() {
+            Ok(slot) => slot,
+            Err(max) => {
+                return Err(WitError::LimitExceeded(format!(
+                    "the client allows {max} concurrent pushed streams"
+                )));
+            }
+        };
+        let pushed = match send.push_request(request) {
+            Ok(pushed) => pushed,
+            Err(e) => {
+                tracing::info!("{}: promise {} failed: {e}", c.tag, p.path);
+                return Err(WitError::Closed);
+            }
+        };
+        let promised = pushed.stream_id().as_u32();
+        conn.set_newest_promise(&mut last, parent, promised);
+        drop(last);
+        c.promised += 1;
+        c.report.promised += 1;
+        conn.note_promised(promised, &p.path);
+        conn.push_promised(promised);
+        tracing::debug!("{}: promised {} on stream {promised}", c.tag, p.path);
+        let stream = PromisedStream {
+            path: p.path,
+            head: p.method == "HEAD",
+            send: Some(pushed),
+            slot: Some(slot),
+            tag: c.tag.clone(),
+            main_sent: c.main_sent_rx.clone(),
+            conn,
+        };
+        Ok(stream)
+    }
+
+    /// `respond`: checks `r` and sends it as the main response.
+    pub fn respond(&mut self, r: WitResponse) -> Result<(), WitError> {
+        let c = self;
+        if c.responded {
+            return Err(WitError::AlreadyResponded);
+        }
+        let mut head = match validate::response(r.status, &r.headers, r.body.len()) {
+            Ok(head) => head,
+            Err(why) => return Err(WitError::Invalid(why)),
+        };
+        let mut send = match c.respond.take() {
+            None => return Err(WitError::Closed),
+            Some(Responder::H2(send)) => send,
+            Some(Responder::Http1(reply)) => {
+                c.responded = true;
+                c.report.status = Some(r.status);
+                for path in &c.hints {
+                    if let Some(link) = hints::link(path) {
+                        head.headers_mut().append(http::header::LINK, link);
+                    }
+                }
+                let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
+                let (head, ()) = head.into_parts();
+                if reply
+                    .send(http::Response::from_parts(head, crate::responder::full(body)))
+                    .is_err()
+                {
+                    return Err(WitError::Closed);
+                }
+                if let Some(tx) = c.main_sent.take() {
+                    let _ = tx.send(true);
+                }
+                return Ok(());
+            }
+        };
+        c.responded = true;
+        c.report.status = Some(r.status);
+        if !c.hints.is_empty() {
+            hints::send(&mut send, &mut head, &c.hints, &c.tag);
+        }
+        let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
+        let mut stream = match send.send_response(head, body.is_empty()) {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::info!("{}: respond failed: {e}", c.tag);
+                return Err(WitError::Closed);
+            }
+        };
+        let main_sent = c.main_sent.take();
+        if body.len() <= body::INLINE_MAX {
+            if !body.is_empty()
+                && let Err(e) = body::send_inline(&mut stream, body)
+            {
+                tracing::info!("{}: response body not delivered: {e}", c.tag);
+            }
+            if let Some(tx) = main_sent {
+                let _ = tx.send(true);
+            }
+        } else {
+            let tag = c.tag.clone();
+            body::spawn_send(stream, body, None, move |result| {
+                if let Some(tx) = main_sent {
+                    let _ = tx.send(true);
+                }
+                if let Err(e) = result {
+                    tracing::info!("{tag}: response body not delivered: {e}");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes the response handle for a main response the host streams
+    /// itself (a `wasi:http` guest's): the request counts as answered with
+    /// `status`. `None` if it was answered already.
+    pub fn take_for_stream(&mut self, status: u16) -> Option<Responder> {
+        if self.responded {
+            return None;
+        }
+        let respond = self.respond.take()?;
+        self.responded = true;
+        self.report.status = Some(status);
+        Some(respond)
+    }
+
+    /// Gives the request body to the guest as it arrives (see
+    /// [`Self::take_body_stream`]).
+    pub(crate) fn set_body_stream(&mut self, body: StreamedBody) {
+        self.body_stream = Some(body);
+    }
+
+    /// The request body still to be read, when it is streamed.
+    pub(crate) fn take_body_stream(&mut self) -> Option<StreamedBody> {
+        self.body_stream.take()
+    }
+
+    /// Marks the main body as sent: pushed bodies may follow.
+    pub fn main_body_sent(&mut self) {
+        if let Some(tx) = self.main_sent.take() {
+            let _ = tx.send(true);
+        }
+    }
+
+    /// Whether a promise now would be a PUSH_PROMISE (an h2 request whose
+    /// client accepts pushes, not yet answered).
+    pub fn can_push(&self) -> bool {
+        !self.responded && matches!(self.respond, Some(Responder::H2(_))) && self.conn.push_enabled()
+    }
+
+    /// Whether the request is a HEAD (its responses carry no body).
+    pub fn is_head(&self) -> bool {
+        self.head
+    }
+
+    /// The request's scheme and authority (a promise's origin).
+    pub fn origin(&self) -> (&str, &str) {
+        (&self.scheme, &self.authority)
+    }
+
+    /// Whether the guest has sent its main response.
+    pub fn responded(&self) -> bool {
+        self.responded
+    }
+
+    /// The unused response handle, if the guest never responded.
+    pub fn take_unanswered(&mut self) -> Option<Responder> {
+        if self.responded { None } else { self.respond.take() }
+    }
+
+    /// The unused response handle (as [`Self::take_unanswered`]) and the
+    /// request's report.
+    pub fn finish(&mut self) -> (Option<Responder>, Report) {
+        self.report.hinted = self.hints.len() as u32;
+        (self.take_unanswered(), std::mem::take(&mut self.report))
+    }
+}
+
+impl PromisedStream {
+    /// `push`: sends `r` on the promised stream (uncounted).
+    pub fn push(mut self, r: WitResponse) -> Result<(), WitError> {
+        let p = &mut self;
+        let head = match validate::response(r.status, &r.headers, r.body.len()) {
+            Ok(head) => head,
+            Err(why) => return Err(WitError::Invalid(why)),
+        };
+        let mut send = p.send.take().expect("a promised stream is pushed once");
+        let slot = p.slot.take();
+        let id = send.stream_id().as_u32();
+        if p.conn.begin_push(id).is_err() {
+            tracing::info!("{}: push {} refused: stream reset by the client", p.tag, p.path);
+            return Err(WitError::Refused);
+        }
+        if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
+            p.conn.end_push(id);
+            tracing::info!("{}: push {} refused: stream {why}", p.tag, p.path);
+            return Err(WitError::Refused);
+        }
+        let body = if p.head { Bytes::new() } else { Bytes::from(r.body) };
+        // Small bodies go to h2 at once when the main body already has (it
+        // goes out first); the push slot then stays taken until the tap sees
+        // the stream end on the wire.
+        let inline = body.len() <= body::INLINE_MAX && *p.main_sent.borrow();
+        let mut slot = slot;
+        if inline && let Some(slot) = slot.take() {
+            slot.release_when_ended(id);
+        }
+        let mut stream = match send.send_response(head, body.is_empty()) {
+            Ok(stream) => stream,
+            Err(e) => {
+                p.conn.end_push(id);
+                p.conn.on_push_ended(id);
+                let (what, error) = if e.is_reset() {
+                    ("refused", WitError::Refused)
+                } else {
+                    ("failed", WitError::Closed)
+                };
+                tracing::info!("{}: push {} {what}: {e}", p.tag, p.path);
+                return Err(error);
+            }
+        };
+        if inline {
+            if !body.is_empty()
+                && let Err(e) = body::send_inline(&mut stream, body)
+            {
+                p.conn.on_push_ended(id);
+                tracing::info!("{}: pushed {} not delivered: {e}", p.tag, p.path);
+            }
+            return Ok(());
+        }
+        let (tag, path) = (p.tag.clone(), std::mem::take(&mut p.path));
+        body::spawn_send(stream, body, Some(p.main_sent.clone()), move |result| {
+            drop(slot);
+            if let Err(e) = result {
+                tracing::info!("{tag}: pushed {path} not delivered: {e}");
+            }
+        });
+        Ok(())
+    }
+}
