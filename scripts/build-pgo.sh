@@ -75,8 +75,11 @@ train native seed --native-seed
 train hello hello --module "$guests/hello.wasm"
 train page page --module "$guests/wasi_http_page.wasm"
 
-"$profdata" merge -o "$data/merged.profdata" "$data"/*.profraw
-RUSTFLAGS="-Cprofile-use=$data/merged.profdata -Cllvm-args=-pgo-warn-missing-function=false" \
+# The profile's name changes with the sources: cargo fingerprints RUSTFLAGS,
+# not the profile's contents, so a new name is what makes every crate (the
+# dependencies too) build with the new profile.
+"$profdata" merge -o "$data/merged-$stamp.profdata" "$data"/*.profraw
+RUSTFLAGS="-Cprofile-use=$data/merged-$stamp.profdata -Cllvm-args=-pgo-warn-missing-function=false" \
   cargo build --release -p push-host --target "$triple" --target-dir target/pgo
 echo "$stamp" >target/pgo/stamp
 echo "$out"
