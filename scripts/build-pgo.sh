@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds push-host with profile-guided optimisation (rustc's -Cprofile-generate
 # / -Cprofile-use, as the rustc book describes), for deployments and for
-# bench/run --pgo:
+# bench/run (which measures this build unless given --no-pgo):
 #   1. an instrumented release build (target/pgo-gen),
 #   2. a training run: the wasm seed, the native seed, hello (HTTP/2 and
 #      HTTP/1.1) and the wasi:http page, each loaded by push-bench or h2load,
@@ -9,6 +9,8 @@
 #   4. the optimised build: target/pgo/<host triple>/release/push-host
 #      (printed last).
 # Each build compiles every crate with fat LTO: ~7-9 minutes each on 2 cores.
+# Its own target dirs (target/pgo-gen, target/pgo): other RUSTFLAGS would
+# otherwise make the main target dir rebuild everything each time.
 # Nothing is rebuilt while the host's sources, the lock file, the toolchain and
 # this script are unchanged (target/pgo/stamp).
 # Needs the guests (scripts/build-guests.sh), push-bench and h2load; installs
