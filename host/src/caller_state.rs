@@ -34,9 +34,11 @@ pub struct CallerState {
     conn: Arc<ConnShared>,
     tag: Arc<str>,
     /// Set to `true` once the main body is sent (or dropped with the store):
-    /// pushed bodies wait for it.
+    /// pushed bodies wait for it. Made at the first promise, so a request
+    /// that promises nothing does not pay for the channel.
     main_sent: Option<watch::Sender<bool>>,
-    main_sent_rx: watch::Receiver<bool>,
+    /// The main body is sent (what a channel made from now on starts with).
+    main_done: bool,
     /// Announce promises as early hints when the client disables push.
     early_hints: bool,
     /// Paths promised while push is off, for the 103 and `link` headers.
@@ -62,7 +64,6 @@ impl CallerState {
         limits: &Limits,
         tag: Arc<str>,
     ) -> Self {
-        let (main_sent, main_sent_rx) = watch::channel(false);
         CallerState {
             respond: Some(respond),
             responded: false,
@@ -74,8 +75,8 @@ impl CallerState {
             max_pushes: limits.max_pushes,
             conn,
             tag,
-            main_sent: Some(main_sent),
-            main_sent_rx,
+            main_sent: None,
+            main_done: false,
             early_hints: limits.early_hints,
             hints: Vec::new(),
             owns: None,
@@ -86,7 +87,10 @@ impl CallerState {
 
     /// State with no request behind it (start-up checks): every call fails.
     pub fn detached() -> Self {
-        let (main_sent, main_sent_rx) = watch::channel(true);
+        /// Never written through: every call of a detached caller fails
+        /// before it reaches the connection.
+        static DETACHED: std::sync::LazyLock<Arc<ConnShared>> =
+            std::sync::LazyLock::new(|| ConnShared::new(0, std::net::SocketAddr::from(([0, 0, 0, 0], 0)), 0));
         CallerState {
             respond: None,
             responded: true,
@@ -96,10 +100,10 @@ impl CallerState {
             origin: std::cell::OnceCell::new(),
             promised: 0,
             max_pushes: 0,
-            conn: ConnShared::new(0, std::net::SocketAddr::from(([0, 0, 0, 0], 0)), 0),
+            conn: DETACHED.clone(),
             tag: "start-up".into(),
-            main_sent: Some(main_sent),
-            main_sent_rx,
+            main_sent: None,
+            main_done: true,
             early_hints: false,
             hints: Vec::new(),
             owns: None,
@@ -228,7 +232,7 @@ impl CallerState {
             send: Some(pushed),
             slot: Some(slot),
             tag: c.tag.clone(),
-            main_sent: c.main_sent_rx.clone(),
+            main_sent: c.main_sent_rx(),
             conn,
         };
         Ok(stream)
@@ -263,9 +267,7 @@ impl CallerState {
                 {
                     return Err(WitError::Closed);
                 }
-                if let Some(tx) = c.main_sent.take() {
-                    let _ = tx.send(true);
-                }
+                c.main_body_sent();
                 return Ok(());
             }
         };
@@ -282,17 +284,17 @@ impl CallerState {
                 return Err(WitError::Closed);
             }
         };
-        let main_sent = c.main_sent.take();
         if body.len() <= body::INLINE_MAX {
             if !body.is_empty()
                 && let Err(e) = body::send_inline(&mut stream, body)
             {
                 tracing::info!("{}: response body not delivered: {e}", c.tag);
             }
-            if let Some(tx) = main_sent {
-                let _ = tx.send(true);
-            }
+            c.main_body_sent();
         } else {
+            // The promised streams (made before, as no promise follows a
+            // response) wait for the body task.
+            let main_sent = c.main_sent.take();
             let tag = c.tag.clone();
             body::spawn_send(stream, body, None, move |result| {
                 if let Some(tx) = main_sent {
@@ -332,9 +334,22 @@ impl CallerState {
 
     /// Marks the main body as sent: pushed bodies may follow.
     pub fn main_body_sent(&mut self) {
+        self.main_done = true;
         if let Some(tx) = self.main_sent.take() {
             let _ = tx.send(true);
         }
+    }
+
+    /// A promised stream's view of [`Self::main_body_sent`].
+    fn main_sent_rx(&mut self) -> watch::Receiver<bool> {
+        if let Some(tx) = &self.main_sent {
+            return tx.subscribe();
+        }
+        let (tx, rx) = watch::channel(self.main_done);
+        if !self.main_done {
+            self.main_sent = Some(tx);
+        }
+        rx
     }
 
     /// Whether a promise now would be a PUSH_PROMISE (an h2 request whose
