@@ -69,6 +69,9 @@ fn main() -> ExitCode {
     };
     if config.json {
         println!("{}", output::json(&summary));
+        for h in output::hints(&summary) {
+            eprintln!("push-bench: {h}");
+        }
     } else {
         print!("{}", output::table(&summary));
     }

@@ -10,6 +10,29 @@ pub fn json(summary: &Summary) -> String {
     serde_json::to_string(summary).expect("a summary serializes")
 }
 
+/// Why a run may have failed, when the errors suggest a likely cause.
+///
+/// push-bench asks for the same URL again and again on each connection. A
+/// server that never pushes what a connection already has (push-host's push
+/// diary, on by default) then pushes nothing after the first request, and
+/// every later request counts as `missing_push`.
+pub fn hints(s: &Summary) -> Vec<String> {
+    let missing = s
+        .errors_by_kind
+        .get(ErrorKind::MissingPush.name())
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
+    if missing == 0 {
+        return Vec::new();
+    }
+    vec![
+        "hint: push-bench requests the same URL repeatedly on each connection; a server that never pushes \
+         what a connection already received pushes only for the first request (push-host: run it with \
+         --push-diary 0 to benchmark pushes)"
+            .to_string(),
+    ]
+}
+
 /// The table.
 pub fn table(s: &Summary) -> String {
     let mut out = String::new();
@@ -43,6 +66,9 @@ pub fn table(s: &Summary) -> String {
     let _ = writeln!(w);
     for m in &s.error_messages {
         let _ = writeln!(w, "    {m}");
+    }
+    for h in hints(s) {
+        let _ = writeln!(w, "  {h}");
     }
     match s.server_cpu_us_per_request {
         Some(us) => {
@@ -115,5 +141,14 @@ mod tests {
         assert!(t.contains("pushes/s     3.0"), "{t}");
         let t = table(&summary(false));
         assert!(t.contains("errors       0\n"), "{t}");
+    }
+
+    #[test]
+    fn a_missing_push_names_the_push_diary() {
+        let t = table(&summary(true));
+        assert!(t.contains("--push-diary 0"), "{t}");
+        assert_eq!(hints(&summary(true)).len(), 1);
+        assert!(hints(&summary(false)).is_empty());
+        assert!(!table(&summary(false)).contains("hint"));
     }
 }
