@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     };
     if config.json {
         println!("{}", output::json(&summary));
-        for h in output::hints(&summary) {
+        if let Some(h) = output::hint(&summary) {
             eprintln!("push-bench: {h}");
         }
     } else {

@@ -16,21 +16,16 @@ pub fn json(summary: &Summary) -> String {
 /// server that never pushes what a connection already has (push-host's push
 /// diary, on by default) then pushes nothing after the first request, and
 /// every later request counts as `missing_push`.
-pub fn hints(s: &Summary) -> Vec<String> {
+pub fn hint(s: &Summary) -> Option<&'static str> {
     let missing = s
         .errors_by_kind
         .get(ErrorKind::MissingPush.name())
-        .and_then(|v| v.as_u64())
-        .unwrap_or(0);
-    if missing == 0 {
-        return Vec::new();
-    }
-    vec![
+        .and_then(|v| v.as_u64());
+    (missing > Some(0)).then_some(
         "hint: push-bench requests the same URL repeatedly on each connection; a server that never pushes \
          what a connection already received pushes only for the first request (push-host: run it with \
-         --push-diary 0 to benchmark pushes)"
-            .to_string(),
-    ]
+         --push-diary 0 to benchmark pushes)",
+    )
 }
 
 /// The table.
@@ -67,7 +62,7 @@ pub fn table(s: &Summary) -> String {
     for m in &s.error_messages {
         let _ = writeln!(w, "    {m}");
     }
-    for h in hints(s) {
+    if let Some(h) = hint(s) {
         let _ = writeln!(w, "  {h}");
     }
     match s.server_cpu_us_per_request {
@@ -147,8 +142,8 @@ mod tests {
     fn a_missing_push_names_the_push_diary() {
         let t = table(&summary(true));
         assert!(t.contains("--push-diary 0"), "{t}");
-        assert_eq!(hints(&summary(true)).len(), 1);
-        assert!(hints(&summary(false)).is_empty());
+        assert!(hint(&summary(true)).is_some());
+        assert!(hint(&summary(false)).is_none());
         assert!(!table(&summary(false)).contains("hint"));
     }
 }
