@@ -379,7 +379,7 @@ async fn rejecting_every_push_as_it_arrives_never_breaks_the_connection() {
     let host = Host::start_logging(
         &guest("test_guests"),
         &["--push-diary", "0"],
-        "info,push_host::conn=debug",
+        "info,push_host::http2::conn=debug",
     );
     // This client resets thousands of streams on purpose; lift h2's own guard against that.
     let mut rec = wire::connect(

@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::caller_state::CallerState;
 use crate::config::Limits;
-use crate::generated::WitRequest;
-use crate::metrics::{Report, TenantMetrics};
-use crate::responder::Responder;
+use crate::http2::responder::Responder;
+use crate::ops::metrics::{Report, TenantMetrics};
+use crate::push::caller_state::CallerState;
+use crate::push::generated::WitRequest;
 
 /// Why a handler did not finish normally.
 #[derive(Debug)]

@@ -9,10 +9,10 @@ use clap::Parser;
 use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches};
-use push_host::cache::CompileCache;
 use push_host::config::Grants;
-use push_host::metrics::Metrics;
+use push_host::ops::metrics::Metrics;
 use push_host::runtime::DEFAULT_TENANT;
+use push_host::runtime::cache::CompileCache;
 use push_host::{Hosting, Limits, NativeSeed, Pool, Runtime, Sandbox, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -135,7 +135,7 @@ struct Args {
     /// outgoing request is denied. (With --config: the tenant's
     /// `allowed_outbound_hosts`.)
     #[arg(long = "allow-outbound-host", value_name = "URL", value_parser = parse_allowed_host)]
-    allowed_outbound_hosts: Vec<push_host::outbound::AllowedHost>,
+    allowed_outbound_hosts: Vec<push_host::runtime::wasi_http::outbound::AllowedHost>,
     /// On SIGTERM or SIGINT, seconds to let requests in flight (and their
     /// pushes) finish before closing what is left.
     #[arg(long, default_value_t = 30.0, value_parser = seconds)]
@@ -143,8 +143,8 @@ struct Args {
 }
 
 /// Parses one `--allow-outbound-host`.
-fn parse_allowed_host(s: &str) -> Result<push_host::outbound::AllowedHost, String> {
-    push_host::outbound::AllowedHost::parse(s)
+fn parse_allowed_host(s: &str) -> Result<push_host::runtime::wasi_http::outbound::AllowedHost, String> {
+    push_host::runtime::wasi_http::outbound::AllowedHost::parse(s)
 }
 
 /// Parses a non-negative, finite number of seconds.
@@ -261,7 +261,9 @@ async fn run() -> anyhow::Result<()> {
             logs.with_ansi(std::env::var_os("NO_COLOR").is_none()).init();
         } else {
             // Same layout, less CPU per line (see `logfmt`).
-            logs.with_ansi(false).event_format(push_host::logfmt::LineFormat).init();
+            logs.with_ansi(false)
+                .event_format(push_host::ops::logfmt::LineFormat)
+                .init();
         }
     }
     let limits = args.limits()?;
@@ -274,7 +276,7 @@ async fn run() -> anyhow::Result<()> {
         _ => hosting.as_ref().and_then(|h| h.tls.clone()),
     };
     let tls = match &tls_files {
-        Some((cert, key)) => Some(push_host::tls::load(cert, key)?),
+        Some((cert, key)) => Some(push_host::server::tls::load(cert, key)?),
         None => None,
     };
     let cache = match (&args.cache_dir, args.no_cache) {
@@ -330,7 +332,11 @@ async fn run() -> anyhow::Result<()> {
             "Admin endpoints on http://{}/",
             admin.local_addr().context("admin address")?
         );
-        tokio::spawn(push_host::admin::serve_admin(admin, metrics.clone(), shutdown.clone()));
+        tokio::spawn(push_host::ops::admin::serve_admin(
+            admin,
+            metrics.clone(),
+            shutdown.clone(),
+        ));
     }
     let options = ServeOptions {
         tls,

@@ -1,7 +1,7 @@
 //! The seed service compiled into the host (`--native-seed`), **for
 //! benchmarks only**: the same promise/respond/push calls as
 //! `examples/http2-service`, made through the same host code
-//! ([`crate::caller`]: every check, the same `h2` path) and the same
+//! ([`crate::runtime::caller`]: every check, the same `h2` path) and the same
 //! admission, but with no wasm instance. Comparing it with the wasm seed
 //! measures what the sandbox costs.
 
@@ -10,12 +10,12 @@ use std::sync::Arc;
 use serde_json::json;
 use wasmtime::component::Resource;
 
-use crate::caller_state::CallerState;
 use crate::config::Limits;
-use crate::generated::{CallerHost, WitPushPromise, WitRequest, WitResponse};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};
-use crate::promised::PromisedStream;
-use crate::state::HostState;
+use crate::push::caller_state::CallerState;
+use crate::push::generated::{CallerHost, WitPushPromise, WitRequest, WitResponse};
+use crate::push::promised::PromisedStream;
+use crate::runtime::state::HostState;
 
 /// The resources promised and pushed, in order (as the seed example).
 const RESOURCES: [&str; 3] = ["resource1", "resource2", "resource3"];
@@ -25,17 +25,17 @@ const RESOURCES: [&str; 3] = ["resource1", "resource2", "resource3"];
 pub struct NativeSeed {
     limits: Limits,
     admission: Admission,
-    log: Arc<crate::stdio::GuestLogLimit>,
-    metrics: Arc<crate::metrics::TenantMetrics>,
+    log: Arc<crate::runtime::stdio::GuestLogLimit>,
+    metrics: Arc<crate::ops::metrics::TenantMetrics>,
 }
 
 impl NativeSeed {
     /// A native seed service under `limits` (concurrency, pushes, bodies),
     /// counted in `metrics` as tenant `native`.
-    pub fn new(limits: Limits, metrics: &Arc<crate::metrics::Metrics>) -> Arc<Self> {
+    pub fn new(limits: Limits, metrics: &Arc<crate::ops::metrics::Metrics>) -> Arc<Self> {
         Arc::new(NativeSeed {
             admission: Admission::new(&limits),
-            log: crate::stdio::GuestLogLimit::new("native".into()),
+            log: crate::runtime::stdio::GuestLogLimit::new("native".into()),
             metrics: metrics.tenant("native"),
             limits,
         })

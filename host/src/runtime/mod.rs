@@ -1,7 +1,23 @@
 //! The wasm side of the host: one `Engine` with the pooling allocator and an
 //! epoch ticker, the component loaded and pre-instantiated once, and a fresh
-//! `Store` per request. `wasi_http.rs`: serving `wasi:http/proxy`
-//! components (and their preload pushes).
+//! `Store` per request (this file), and what a guest instance holds:
+//! - `state.rs`: the store's data ([`state::HostState`]); its WASI context
+//!   is built at the guest's first WASI call.
+//! - `caller.rs`: the `push:handler/caller` interface's generated traits on
+//!   that state (the checks themselves are [`crate::push`]'s).
+//! - `stdio.rs`: the guest's stdout/stderr to the log, rate-limited per
+//!   tenant; `budget.rs`: memory budgets shared by instances; `cache.rs`:
+//!   the on-disk compile cache.
+//! - `wasi_http/`: standard `wasi:http` components: what every version
+//!   shares on top (`outbound.rs`, `preload.rs`), one folder per version
+//!   (`p2/`: `wasi:http/proxy@0.2`).
+
+pub mod budget;
+pub mod cache;
+pub mod caller;
+pub mod state;
+pub mod stdio;
+pub mod wasi_http;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -14,17 +30,17 @@ use wasmtime::{
 };
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::budget::{Budget, Reservation};
-use crate::cache::CompileCache;
-use crate::caller_state::CallerState;
 use crate::config::{EPOCH_TICK, Grants, Limits};
-use crate::generated::{Service, ServicePre, WitRequest};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};
-use crate::metrics::{Metrics, TenantMetrics};
-use crate::outbound::AllowedHost;
-use crate::proxy;
-use crate::state::{HostState, MemoryLimiter};
-use crate::stdio::GuestLogLimit;
+use crate::ops::metrics::{Metrics, TenantMetrics};
+use crate::push::caller_state::CallerState;
+use crate::push::generated::{Service, ServicePre, WitRequest};
+use crate::runtime::budget::{Budget, Reservation};
+use crate::runtime::cache::CompileCache;
+use crate::runtime::state::{HostState, MemoryLimiter};
+use crate::runtime::stdio::GuestLogLimit;
+use crate::runtime::wasi_http::outbound::AllowedHost;
+use crate::runtime::wasi_http::p2::proxy;
 
 /// Why a component could not be loaded; each names the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -100,8 +116,6 @@ pub enum LoadError {
     Engine(String),
 }
 
-mod wasi_http;
-
 /// The deadline error raised from the epoch callback.
 #[derive(Debug)]
 struct DeadlineExceeded;
@@ -154,7 +168,7 @@ impl Pool {
             keep_resident: limits.keep_resident,
             memory_budget: limits
                 .memory_budget
-                .unwrap_or_else(crate::budget::default_process_budget),
+                .unwrap_or_else(crate::runtime::budget::default_process_budget),
         }
     }
 }
@@ -171,7 +185,7 @@ impl Sandbox {
         // Outgoing requests are denied unless the tenant allows the host.
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-        crate::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
+        crate::push::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         if pool.deadlines {
             start_epoch_ticker(&engine);

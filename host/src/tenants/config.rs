@@ -14,7 +14,7 @@ use toml::Spanned;
 
 use super::route::Route;
 use crate::config::{Grants, Limits};
-use crate::outbound::AllowedHost;
+use crate::runtime::wasi_http::outbound::AllowedHost;
 
 /// A hosting file that cannot be used.
 #[derive(Debug, thiserror::Error)]

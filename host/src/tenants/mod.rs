@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::cache::CompileCache;
-use crate::caller_state::CallerState;
 use crate::config::Limits;
-use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler, Outcome};
-use crate::metrics::Metrics;
+use crate::ops::metrics::Metrics;
+use crate::push::caller_state::CallerState;
+use crate::push::generated::WitRequest;
+use crate::runtime::cache::CompileCache;
 use crate::runtime::{LoadError, Pool, Runtime, Sandbox};
 use config::HostingConfig;
 use route::Route;
@@ -89,7 +89,7 @@ impl Hosting {
             memory_budget: config
                 .defaults
                 .memory_budget
-                .unwrap_or_else(crate::budget::default_process_budget),
+                .unwrap_or_else(crate::runtime::budget::default_process_budget),
         };
         let sandbox = Sandbox::new(&pool, cache, metrics).map_err(TenantError::Engine)?;
         let version = load_version(&sandbox, config).await?;

@@ -5,9 +5,9 @@
 
 use wasmtime::component::Resource;
 
-use crate::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
-use crate::promised::PromisedStream;
-use crate::state::HostState;
+use crate::push::generated::{CallerHost, HostPromised, TypesHost, WitError, WitPushPromise, WitResponse};
+use crate::push::promised::PromisedStream;
+use crate::runtime::state::HostState;
 
 impl TypesHost for HostState {}
 

@@ -9,14 +9,14 @@ use bytes::Bytes;
 use h2::RecvStream;
 use h2::server::SendResponse;
 
-use crate::caller_state::CallerState;
-use crate::conn::ConnShared;
-use crate::generated::WitRequest;
 use crate::handler::{Failure, Handler};
-use crate::metrics::{Metrics, Report};
-use crate::request_body::StreamedBody;
-use crate::responder::Responder;
-use crate::validate;
+use crate::http2::conn::ConnShared;
+use crate::http2::request_body::StreamedBody;
+use crate::http2::responder::Responder;
+use crate::http2::validate;
+use crate::ops::metrics::{Metrics, Report};
+use crate::push::caller_state::CallerState;
+use crate::push::generated::WitRequest;
 
 /// A request counted in the server's in-flight total until dropped (what a
 /// shutdown past its timeout reports as cut).

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use h2::server::SendPushedResponse;
 use tokio::sync::watch;
 
-use crate::conn::{ConnShared, PushSlot};
+use crate::http2::conn::{ConnShared, PushSlot};
 
 /// A promised stream the guest has not pushed yet. Dropping it resets the
 /// stream with CANCEL, so the client never waits for a push that won't come.

@@ -20,12 +20,12 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::oneshot;
 
-use crate::conn::ConnShared;
-use crate::connection::Context;
 use crate::handler::Handler;
-use crate::metrics::Metrics;
-use crate::request::{InFlight, run, too_large};
-use crate::responder::{ReplyBody, Responder, full};
+use crate::http2::conn::ConnShared;
+use crate::http2::responder::{ReplyBody, Responder, full};
+use crate::ops::metrics::Metrics;
+use crate::server::connection::Context;
+use crate::server::request::{InFlight, run, too_large};
 
 /// Request headers that describe the HTTP/1.1 connection, not the request:
 /// the guest sees the request as it would over HTTP/2 (`host` becomes the

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::metrics::Metrics;
+use crate::ops::metrics::Metrics;
 
 /// Serves the admin endpoints on `listener` until `shutdown` is cancelled
 /// and the process exits (readiness then turns 503).

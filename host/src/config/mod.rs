@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::outbound::AllowedHost;
+use crate::runtime::wasi_http::outbound::AllowedHost;
 
 /// Every limit the host enforces, with the defaults documented in the README.
 #[derive(Clone, Debug)]
@@ -49,7 +49,7 @@ pub struct Limits {
     /// `wasi:http` component's responses (when the client accepts pushes).
     pub link_push: bool,
     /// The linear memory of all live instances of the process together
-    /// (`None`: half the machine's memory, see [`crate::budget`]).
+    /// (`None`: half the machine's memory, see [`crate::runtime::budget`]).
     pub memory_budget: Option<usize>,
     /// A tenant's share of it: its live instances together (`None`: no
     /// share of its own).

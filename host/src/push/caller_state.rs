@@ -9,16 +9,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use crate::body;
 use crate::config::Limits;
-use crate::conn::ConnShared;
-use crate::generated::{WitError, WitPushPromise, WitResponse};
-use crate::hints;
-use crate::metrics::Report;
-use crate::promised::{PromisedStream, reset_now};
-use crate::request_body::StreamedBody;
-use crate::responder::Responder;
-use crate::validate;
+use crate::http2::body;
+use crate::http2::conn::ConnShared;
+use crate::http2::hints;
+use crate::http2::request_body::StreamedBody;
+use crate::http2::responder::Responder;
+use crate::http2::validate;
+use crate::ops::metrics::Report;
+use crate::push::generated::{WitError, WitPushPromise, WitResponse};
+use crate::push::promised::{PromisedStream, reset_now};
 
 /// What the `caller` interface needs to know about the request being served.
 pub struct CallerState {
@@ -262,7 +262,7 @@ impl CallerState {
                 let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
                 let (head, ()) = head.into_parts();
                 if reply
-                    .send(http::Response::from_parts(head, crate::responder::full(body)))
+                    .send(http::Response::from_parts(head, crate::http2::responder::full(body)))
                     .is_err()
                 {
                     return Err(WitError::Closed);

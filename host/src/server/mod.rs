@@ -1,7 +1,20 @@
 //! The listening side: accept TCP connections (TLS first with `--tls-*`),
-//! hand each to `crate::connection` (HTTP/2) or `crate::http1` (HTTP/1.1,
-//! told apart by ALPN or by the first bytes), and shut down gracefully: stop
-//! accepting, GOAWAY everywhere, wait for what is in flight.
+//! hand each to `connection` (HTTP/2) or `http1` (HTTP/1.1, told apart by
+//! ALPN or by the first bytes), and shut down gracefully: stop accepting,
+//! GOAWAY everywhere, wait for what is in flight (this file).
+//!
+//! - `tls.rs`: certificate and key loading and checks, ALPN.
+//! - `connection.rs`: one HTTP/2 connection: `h2` settings, handshake
+//!   deadline, the accept loop, idle GOAWAY, keepalive PINGs.
+//! - `http1.rs`: HTTP/1.1 through hyper (no push: promised paths become
+//!   `link` headers).
+//! - `request.rs`: one request stream: body, handler, error responses, the
+//!   request's log line and metrics.
+
+mod connection;
+mod http1;
+mod request;
+pub mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -14,11 +27,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::connection::{Context, secs, serve_connection};
 use crate::handler::Handler;
-use crate::http1::serve_http1;
-use crate::metrics::Metrics;
-use crate::tls;
+use crate::ops::metrics::Metrics;
+use connection::{Context, secs, serve_connection};
+use http1::serve_http1;
 
 /// How [`serve`] runs besides the handler's limits.
 #[derive(Clone, Debug, Default)]

@@ -1,6 +1,6 @@
 //! The log's text format, written for the request path's cost: the same
 //! layout as `tracing-subscriber`'s default (`Full`, no ANSI colours) —
-//! `2026-11-26T10:56:17.559680Z  INFO push_host::request: message key=value …`
+//! `2026-11-26T10:56:17.559680Z  INFO push_host::server::request: message key=value …`
 //! — at about a third of its CPU per line (the default formats the time from
 //! scratch and escapes the message one character at a time).
 //!

@@ -14,13 +14,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::coalesce::Coalesced;
 use crate::config::h2_settings;
-use crate::conn::ConnShared;
 use crate::handler::Handler;
-use crate::metrics::Metrics;
-use crate::request::handle_stream;
-use crate::sniff::Tapped;
+use crate::http2::coalesce::Coalesced;
+use crate::http2::conn::ConnShared;
+use crate::http2::sniff::Tapped;
+use crate::ops::metrics::Metrics;
+use crate::server::request::handle_stream;
 
 /// What a connection shares with the server that accepted it.
 #[derive(Clone, Debug)]

@@ -8,10 +8,10 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::budget::{Budget, Reservation};
-use crate::caller_state::CallerState;
-use crate::outbound::{AllowedHost, Outbound};
-use crate::stdio::{Channel, GuestLogLimit, LogStream};
+use crate::push::caller_state::CallerState;
+use crate::runtime::budget::{Budget, Reservation};
+use crate::runtime::stdio::{Channel, GuestLogLimit, LogStream};
+use crate::runtime::wasi_http::outbound::{AllowedHost, Outbound};
 
 /// Everything one guest instance can reach.
 pub struct HostState {

@@ -1,24 +1,26 @@
 //! Serving a `wasi:http/proxy` component: its response streamed through the
 //! request's `CallerState`, then each same-origin preload link it named
-//! pushed from a fresh instance of its own (see [`crate::proxy`]).
+//! pushed from a fresh instance of its own (see [`crate::runtime::wasi_http::p2::proxy`]).
+
+pub mod proxy;
 
 use std::sync::Arc;
 
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use super::Runtime;
-use crate::caller_state::CallerState;
-use crate::generated::WitRequest;
 use crate::handler::{Failure, Outcome};
-use crate::promised::PromisedStream;
-use crate::proxy::{self, Delivered, IncomingBody};
-use crate::state::HostState;
+use crate::push::caller_state::CallerState;
+use crate::push::generated::WitRequest;
+use crate::push::promised::PromisedStream;
+use crate::runtime::Runtime;
+use crate::runtime::state::HostState;
+use proxy::{Delivered, IncomingBody};
 
 impl Runtime {
     /// A `wasi:http` guest's request: its response streamed through
     /// `caller`, then each preload link it named pushed from a fresh
     /// instance of its own.
-    pub(super) async fn run_proxy(
+    pub(in crate::runtime) async fn run_proxy(
         &self,
         pre: &ProxyPre<HostState>,
         mut request: WitRequest,

@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::conn::ConnShared;
+use crate::http2::conn::ConnShared;
 
 /// Length of the client connection preface.
 const PREFACE_LEN: usize = 24;

@@ -3,7 +3,7 @@
 //! `incoming-request`, and the response the guest sets on its
 //! `response-outparam` is streamed to `h2` (DATA frames as the guest writes,
 //! then its trailers) or to hyper (HTTP/1.1). Its
-//! `link: <...>; rel=preload` headers become pushes ([`crate::preload`]);
+//! `link: <...>; rel=preload` headers become pushes ([`crate::runtime::wasi_http::preload`]);
 //! the runtime fills each by running the component again.
 
 use std::time::{Duration, Instant};
@@ -19,13 +19,13 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::caller_state::CallerState;
-use crate::generated::{WitError, WitPushPromise, WitRequest, WitResponse};
-use crate::preload::{self, Preload};
-use crate::promised::PromisedStream;
-use crate::request_body::StreamedBody;
-use crate::responder::Responder;
-use crate::state::HostState;
+use crate::http2::request_body::StreamedBody;
+use crate::http2::responder::Responder;
+use crate::push::caller_state::CallerState;
+use crate::push::generated::{WitError, WitPushPromise, WitRequest, WitResponse};
+use crate::push::promised::PromisedStream;
+use crate::runtime::state::HostState;
+use crate::runtime::wasi_http::preload::{self, Preload};
 
 /// A guest's response, as `wasmtime-wasi-http` hands it over.
 pub type GuestResponse = hyper::Response<HyperOutgoingBody>;
@@ -236,7 +236,10 @@ pub async fn deliver_main(
         }
         Responder::Http1(reply) => {
             if head_only {
-                let _ = reply.send(http::Response::from_parts(head, crate::responder::full(Bytes::new())));
+                let _ = reply.send(http::Response::from_parts(
+                    head,
+                    crate::http2::responder::full(Bytes::new()),
+                ));
                 let mut body = body;
                 while let Some(Ok(_)) = body.frame().await {}
             } else {

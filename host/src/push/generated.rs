@@ -14,7 +14,7 @@ mod bindings {
         },
         exports: { default: async },
         with: {
-            "push:handler/caller.promised": crate::promised::PromisedStream,
+            "push:handler/caller.promised": crate::push::promised::PromisedStream,
         },
     });
 }

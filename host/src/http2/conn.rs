@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::diary::PushDiary;
+use crate::http2::diary::PushDiary;
 
 /// Per-connection facts the handlers need: the client's stream limit and how
 /// many pushed streams are open.
@@ -24,7 +24,7 @@ pub struct ConnShared {
     /// The client's SETTINGS_ENABLE_PUSH, as last read from its SETTINGS
     /// frames by the byte tap (`true` until a client says otherwise).
     push_enabled: AtomicBool,
-    /// Client resets the byte tap held back (see [`crate::sniff::Tapped`]).
+    /// Client resets the byte tap held back (see [`crate::http2::sniff::Tapped`]).
     held_resets: AtomicU64,
     /// Promised streams not yet finished (promised, being pushed).
     open_pushes: AtomicUsize,
@@ -41,7 +41,7 @@ pub struct ConnShared {
     /// The same, as `parent << 32 | promised`, readable from the IO tap.
     newest_promise: AtomicU64,
     /// Promised streams not yet answered, and the read task to wake when a
-    /// held reset may go on (see [`crate::sniff::Tapped`]).
+    /// held reset may go on (see [`crate::http2::sniff::Tapped`]).
     pushes: Mutex<PushStates>,
     /// What the client already has: not pushed again (`None`: diary off).
     diary: Option<Mutex<PushDiary>>,
