@@ -135,7 +135,7 @@ struct Args {
     /// outgoing request is denied. (With --config: the tenant's
     /// `allowed_outbound_hosts`.)
     #[arg(long = "allow-outbound-host", value_name = "URL", value_parser = parse_allowed_host)]
-    allowed_outbound_hosts: Vec<push_host::runtime::wasi_http::outbound::AllowedHost>,
+    allowed_outbound_hosts: Vec<push_host::config::AllowedHost>,
     /// On SIGTERM or SIGINT, seconds to let requests in flight (and their
     /// pushes) finish before closing what is left.
     #[arg(long, default_value_t = 30.0, value_parser = seconds)]
@@ -143,8 +143,8 @@ struct Args {
 }
 
 /// Parses one `--allow-outbound-host`.
-fn parse_allowed_host(s: &str) -> Result<push_host::runtime::wasi_http::outbound::AllowedHost, String> {
-    push_host::runtime::wasi_http::outbound::AllowedHost::parse(s)
+fn parse_allowed_host(s: &str) -> Result<push_host::config::AllowedHost, String> {
+    push_host::config::AllowedHost::parse(s)
 }
 
 /// Parses a non-negative, finite number of seconds.

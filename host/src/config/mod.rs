@@ -1,8 +1,12 @@
-//! Run-time limits and settings shared by the runtime and the server.
+//! Run-time limits and settings shared by the runtime and the server
+//! (this file), and `allowed_host.rs`: one entry of a tenant's
+//! `allowed_outbound_hosts`.
+
+mod allowed_host;
+
+pub use allowed_host::AllowedHost;
 
 use std::time::Duration;
-
-use crate::runtime::wasi_http::outbound::AllowedHost;
 
 /// Every limit the host enforces, with the defaults documented in the README.
 #[derive(Clone, Debug)]

@@ -30,6 +30,7 @@ use wasmtime::{
 };
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
+use crate::config::AllowedHost;
 use crate::config::{EPOCH_TICK, Grants, Limits};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};
 use crate::ops::metrics::{Metrics, TenantMetrics};
@@ -39,7 +40,6 @@ use crate::runtime::budget::{Budget, Reservation};
 use crate::runtime::cache::CompileCache;
 use crate::runtime::state::{HostState, MemoryLimiter};
 use crate::runtime::stdio::GuestLogLimit;
-use crate::runtime::wasi_http::outbound::AllowedHost;
 use crate::runtime::wasi_http::p2::proxy;
 
 /// Why a component could not be loaded; each names the file and what is wrong.

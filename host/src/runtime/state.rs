@@ -8,10 +8,11 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::config::AllowedHost;
 use crate::push::caller_state::CallerState;
 use crate::runtime::budget::{Budget, Reservation};
 use crate::runtime::stdio::{Channel, GuestLogLimit, LogStream};
-use crate::runtime::wasi_http::outbound::{AllowedHost, Outbound};
+use crate::runtime::wasi_http::outbound::Outbound;
 
 /// Everything one guest instance can reach.
 pub struct HostState {

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::route::Route;
+use crate::config::AllowedHost;
 use crate::config::{Grants, Limits};
-use crate::runtime::wasi_http::outbound::AllowedHost;
 
 /// A hosting file that cannot be used.
 #[derive(Debug, thiserror::Error)]
