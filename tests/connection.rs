@@ -7,9 +7,10 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::h2c;
+use support::gate::Gate;
 use support::raw::{ACK, GOAWAY, PING, RawClient};
 use support::{Host, guest, run_bounded};
+use support::{h2c, wire};
 use tokio::io::AsyncReadExt;
 
 fn seed() -> std::path::PathBuf {
@@ -91,9 +92,9 @@ fn nghttp_without_push_gets_a_103_with_every_promised_path() {
     let host = Host::start(&seed(), &[]);
     let out = tool("nghttp", &["-nv", "--no-push", &format!("{}/http2Service", host.url())]);
     let links = [
-        "link: </resource1>; rel=preload",
-        "link: </resource2>; rel=preload",
-        "link: </resource3>; rel=preload",
+        "link: </resource1>; rel=preload; as=fetch; crossorigin",
+        "link: </resource2>; rel=preload; as=fetch; crossorigin",
+        "link: </resource3>; rel=preload; as=fetch; crossorigin",
     ];
     let mut expected = vec![":status: 103".to_string()];
     expected.extend(links.iter().map(|s| s.to_string()));
@@ -120,7 +121,12 @@ fn curl_sees_the_103_too() {
     let hint = out.find("< HTTP/2 103").unwrap_or_else(|| panic!("no 103:\n{out}"));
     let ok = out.find("< HTTP/2 200").unwrap_or_else(|| panic!("no 200:\n{out}"));
     assert!(hint < ok, "{out}");
-    assert_eq!(out.matches("< link: </resource2>; rel=preload").count(), 2, "{out}");
+    assert_eq!(
+        out.matches("< link: </resource2>; rel=preload; as=fetch; crossorigin")
+            .count(),
+        2,
+        "{out}"
+    );
     assert!(out.contains(r#"{"response":{"name":"main resource"}}"#), "{out}");
 }
 
@@ -129,6 +135,78 @@ fn early_hints_off_sends_no_103_and_no_links() {
     let host = Host::start(&seed(), &["--early-hints", "off"]);
     let out = tool("nghttp", &["-nv", "--no-push", &format!("{}/http2Service", host.url())]);
     assert_eq!(status_and_links(&out), [":status: 200"], "{out}");
+}
+
+/// The 103 goes out while the handler is still making its response:
+/// `/page-gated` promises two assets and then waits at the test's gate. The
+/// 103 (the first HEADERS on the stream; the response cannot have been sent
+/// yet) must arrive while the gate is closed, and carry both promises (one
+/// 103 for the burst). Broken (the 103 sent with the response): no HEADERS
+/// arrives while the gate is closed, and the wait panics.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_103_arrives_while_the_handler_is_still_working() {
+    let gate = Gate::new();
+    let host = Host::start(&guest("test_guests"), &["--allow-outbound-host", &gate.origin()]);
+    let mut builder = h2::client::Builder::new();
+    builder.enable_push(false);
+    let mut rec = wire::connect(host.addr, &builder).await;
+    let request = http::Request::get(format!("{}/page-gated?url={}", host.url(), gate.url()))
+        .body(())
+        .unwrap();
+    let (response, _) = rec.send.send_request(request, true).unwrap();
+    rec.frames
+        .wait_until(Duration::from_secs(30), |frames| {
+            frames.iter().any(|f| f.kind == wire::HEADERS && f.stream == 1)
+        })
+        .await;
+    // The gate is still closed: that HEADERS cannot be the response.
+    assert!(tokio::task::block_in_place(
+        || gate.wait_arrivals(1, Duration::from_secs(30))
+    ));
+    let line = host.expect_log_async("103 Early Hints sent").await;
+    assert!(line.ends_with("103 Early Hints sent: /page.css, /page.js"), "{line}");
+    gate.open();
+    let response = response.await.expect("the page");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers().get_all("link").iter().count(), 2);
+    let headers = rec
+        .frames
+        .all()
+        .iter()
+        .filter(|f| f.kind == wire::HEADERS && f.stream == 1)
+        .count();
+    assert_eq!(headers, 2, "one 103, then the 200: {:?}", rec.frames.all());
+    assert_eq!(host.log().matches("103 Early Hints sent").count(), 1, "{}", host.log());
+}
+
+/// The same when the handler computes instead of waiting: `/page-spin`
+/// promises, busy-waits 1,000 ms, then responds. The 103 arrives when the
+/// guest first yields (an epoch tick or a clock call), so well before the
+/// 200: the gap between them is at least half the computation. Broken (the
+/// 103 sent with the response): they arrive together.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_103_of_a_computing_handler_precedes_its_response_by_the_computation() {
+    let host = Host::start(&guest("test_guests"), &[]);
+    let mut builder = h2::client::Builder::new();
+    builder.enable_push(false);
+    let mut rec = wire::connect(host.addr, &builder).await;
+    let request = http::Request::get(format!("{}/page-spin?ms=1000", host.url()))
+        .body(())
+        .unwrap();
+    let (response, _) = rec.send.send_request(request, true).unwrap();
+    rec.frames
+        .wait_until(Duration::from_secs(30), |frames| {
+            frames.iter().any(|f| f.kind == wire::HEADERS && f.stream == 1)
+        })
+        .await;
+    let hinted = Instant::now();
+    let response = response.await.expect("the page");
+    let gap = hinted.elapsed();
+    assert_eq!(response.status(), 200);
+    assert!(
+        gap >= Duration::from_millis(500),
+        "the 103 came only {gap:?} before the 200"
+    );
 }
 
 #[test]
@@ -256,35 +334,45 @@ async fn a_client_that_answers_pings_stays_connected() {
 
 // ---- graceful shutdown ----
 
+/// SIGTERM with a request certainly in flight (its guest is held at the
+/// test's gate): GOAWAY reaches the client while the request runs, no new
+/// connection is accepted, and once the gate opens the request and its two
+/// pushes finish; the exit status is 0. Broken (no GOAWAY on TERM, or the
+/// request cut): the wait for GOAWAY panics, or the page or its pushes are
+/// missing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_lets_a_slow_request_and_its_pushes_finish_then_exits_0() {
-    let mut host = Host::start(&guest("test_guests"), &[]);
+async fn sigterm_sends_goaway_lets_a_request_in_flight_and_its_pushes_finish_then_exits_0() {
+    let gate = Gate::new();
+    let mut host = Host::start(&guest("test_guests"), &["--allow-outbound-host", &gate.origin()]);
     let addr = host.addr;
-    let mut send = h2c::connect(addr, true).await;
-    let slow = tokio::spawn(async move { h2c::get(&mut send, addr, "/promise-n?n=3&spin_ms=800").await });
-    host.expect_log_async("promise-n: promised 3").await;
+    let rec = wire::connect(addr, &h2::client::Builder::new()).await;
+    let (frames, mut send) = (rec.frames.clone(), rec.send.clone());
+    let path = format!("/page-gated?url={}", gate.url());
+    let slow = tokio::spawn(async move { h2c::get(&mut send, addr, &path).await });
+    let held = tokio::task::block_in_place(|| gate.wait_arrivals(1, Duration::from_secs(30)));
+    assert!(held, "the request never reached the gate: {}", host.log());
     host.signal("TERM");
     host.expect_log_async("no longer accepting").await;
+    frames
+        .wait_until(Duration::from_secs(10), |f| f.iter().any(|f| f.kind == wire::GOAWAY))
+        .await;
+    assert!(!slow.is_finished(), "the request ended before the gate opened");
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "a new connection was accepted during shutdown"
     );
+    gate.open();
     let ex = slow.await.unwrap();
     assert_eq!(ex.response.status, 200);
-    assert_eq!(ex.response.text(), "promised 3");
-    let bodies: Vec<_> = ex
+    assert!(ex.response.text().contains("made while its assets loaded"));
+    let mut pushed: Vec<_> = ex
         .pushes
         .iter()
-        .map(|(path, r)| (path.clone(), r.as_ref().map(|r| r.text()).unwrap_or_default()))
+        .map(|(path, r)| (path.clone(), r.as_ref().map(|r| r.text().len()).unwrap_or_default()))
         .collect();
-    assert_eq!(
-        bodies,
-        [
-            ("/n/0".into(), "n/0".into()),
-            ("/n/1".into(), "n/1".into()),
-            ("/n/2".into(), "n/2".into())
-        ]
-    );
+    pushed.sort();
+    assert_eq!(pushed.len(), 2, "{pushed:?}");
+    assert!(pushed.iter().all(|(_, len)| *len > 0), "{pushed:?}");
     let status = tokio::task::block_in_place(|| host.wait_exit(Duration::from_secs(10))).expect("exited");
     assert!(status.success(), "{status:?}");
     assert!(

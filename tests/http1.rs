@@ -28,7 +28,10 @@ fn the_seed_over_http1_sends_its_promises_as_link_headers() {
     let out = curl(&["-si", "--http1.1", &format!("{}/http2Service", host.url())]);
     assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
     for n in 1..=3 {
-        assert!(out.contains(&format!("link: </resource{n}>; rel=preload\r\n")), "{out}");
+        assert!(
+            out.contains(&format!("link: </resource{n}>; rel=preload; as=fetch; crossorigin\r\n")),
+            "{out}"
+        );
     }
     assert!(out.ends_with(r#"{"response":{"name":"main resource"}}"#), "{out}");
     // The guest learns that push is off, the log has the usual line.
@@ -127,6 +130,90 @@ async fn an_http1_client_that_stops_mid_request_costs_nothing_else() {
         .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nabc")
         .unwrap();
     drop(socket);
+    let mut send = h2c::connect(host.addr, true).await;
+    h2c::assert_hello(&mut send, host.addr).await;
+}
+
+/// The frames in `bytes` as (type, flags, stream, payload).
+fn frames(mut bytes: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    while bytes.len() >= 9 {
+        let len = usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]);
+        let stream = u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]) & 0x7fff_ffff;
+        let payload = bytes[9..(9 + len).min(bytes.len())].to_vec();
+        out.push((bytes[3], bytes[4], stream, payload));
+        bytes = &bytes[(9 + len).min(bytes.len())..];
+    }
+    assert!(bytes.is_empty(), "a partial frame: {bytes:?}");
+    out
+}
+
+/// What the server answers `first` with, up to its close.
+fn answer_to(host: &Host, first: &[u8]) -> Vec<u8> {
+    let mut socket = std::net::TcpStream::connect(host.addr).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    socket.write_all(first).unwrap();
+    let mut reply = Vec::new();
+    let _ = socket.read_to_end(&mut reply);
+    reply
+}
+
+/// `--http1 off` (an h2c-only port, e.g. behind a TLS-terminating proxy):
+/// bytes that are not the HTTP/2 preface get SETTINGS, then GOAWAY with
+/// PROTOCOL_ERROR (RFC 9113 section 3.4), then the close; not an HTTP/1.1
+/// answer. A preface that goes wrong late is refused the same way, and
+/// HTTP/2 is still served. Broken (the flag ignored): the reply is
+/// `HTTP/1.1 400` and no frame parses.
+#[tokio::test]
+async fn with_http1_off_an_invalid_preface_gets_goaway_protocol_error() {
+    let host = Host::start(&guest("test_guests"), &["--http1", "off"]);
+    for first in [
+        &b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n"[..],
+        b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n",
+    ] {
+        let reply = answer_to(&host, first);
+        let frames = frames(&reply);
+        let kinds: Vec<u8> = frames.iter().map(|f| f.0).collect();
+        assert_eq!(kinds, [0x4, 0x7], "SETTINGS, GOAWAY: {reply:?}");
+        let goaway = &frames[1].3;
+        assert_eq!(&goaway[..4], [0, 0, 0, 0], "last stream 0");
+        assert_eq!(&goaway[4..8], [0, 0, 0, 1], "PROTOCOL_ERROR");
+    }
+    let lines = host.expect_log_lines(
+        "invalid HTTP/2 connection preface (HTTP/1.1 is off): GOAWAY(PROTOCOL_ERROR)",
+        2,
+    );
+    assert_eq!(lines.len(), 2);
+    let mut send = h2c::connect(host.addr, true).await;
+    h2c::assert_hello(&mut send, host.addr).await;
+    // On by default: the same first bytes are an HTTP/1.1 request.
+    let open = Host::start(&guest("test_guests"), &[]);
+    let reply = answer_to(&open, b"GET /hello HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    assert!(
+        reply.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+}
+
+/// `http1 = false` in the hosting file's `[defaults]` is the same switch.
+#[tokio::test]
+async fn http1_false_in_the_hosting_file_makes_the_port_h2_only() {
+    let dir = std::env::temp_dir().join(format!("push-host-http1-off-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("hosting.toml");
+    let module = guest("test_guests");
+    std::fs::write(
+        &file,
+        format!(
+            "[defaults]\nhttp1 = false\n\n[[tenant]]\nname = \"a\"\nmodule = {:?}\nroutes = [\"127.0.0.1\"]\n",
+            module.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let host = Host::start_with(&["--config", file.to_str().unwrap()], "info");
+    let reply = answer_to(&host, b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert_eq!(frames(&reply).iter().map(|f| f.0).collect::<Vec<_>>(), [0x4, 0x7]);
     let mut send = h2c::connect(host.addr, true).await;
     h2c::assert_hello(&mut send, host.addr).await;
 }

@@ -10,8 +10,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use rcgen::KeyPair;
+use support::gate::Gate;
 use support::pki::Pki;
-use support::{guest, run_bounded};
+use support::{Host, guest, run_bounded};
 
 fn run(program: &str, args: &[&str]) -> (bool, String) {
     let out = run_bounded(Command::new(program).args(args), Duration::from_secs(30));
@@ -96,7 +97,10 @@ fn curl_over_tls_with_http1_gets_link_headers() {
     assert!(ok, "{out}");
     assert!(out.contains("ALPN: server accepted http/1.1"), "{out}");
     assert!(out.contains("HTTP/1.1 200 OK"), "{out}");
-    assert!(out.contains("link: </resource3>; rel=preload"), "{out}");
+    assert!(
+        out.contains("link: </resource3>; rel=preload; as=fetch; crossorigin"),
+        "{out}"
+    );
     assert!(out.contains(r#"{"response":{"name":"main resource"}}"#), "{out}");
     host.expect_log("req=1 HTTP/1.1 GET /http2Service: handled in");
 }
@@ -254,4 +258,68 @@ fn headless_chromium_gets_early_hints_and_renders_the_page() {
     for asset in ["GET /page.css: handled in", "GET /page.js: handled in"] {
         assert!(position(asset) > hints, "{asset} before the hints:\n{log}");
     }
+}
+
+/// The 103 is what makes Chromium fetch the assets, while the page is still
+/// being made: `/page-gated` promises `/page.css` and `/page.js`, then waits
+/// at the test's gate, and its page names neither asset. The browser must
+/// request both while the page's handler is still held at the gate; only
+/// then does the test open it. Broken (the 103 sent with the response, as
+/// before): no asset is requested while the gate is closed, and the wait
+/// for their log lines fails.
+#[test]
+fn chromium_fetches_the_hinted_assets_while_the_page_is_being_made() {
+    let pki = Pki::new("chromium-gated");
+    let gate = Gate::new();
+    let host = Host::start(
+        &guest("test_guests"),
+        &[
+            "--tls-cert",
+            pki.cert.to_str().unwrap(),
+            "--tls-key",
+            pki.key.to_str().unwrap(),
+            "--allow-outbound-host",
+            &gate.origin(),
+            // The page waits for the test, not the deadline.
+            "--timeout-ms",
+            "120000",
+        ],
+    );
+    let profile = pki.dir.join("chromium-profile");
+    let url = format!("{}/page-gated?url={}", host.url(), gate.url());
+    let page_line = format!("GET /page-gated?url={}: handled in", gate.url());
+    let browser = std::thread::spawn(move || {
+        run_bounded(
+            Command::new("chromium")
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--ignore-certificate-errors",
+                    &format!("--user-data-dir={}", profile.display()),
+                    "--dump-dom",
+                ])
+                .arg(&url),
+            Duration::from_secs(120),
+        )
+    });
+    let held = gate.wait_arrivals(1, Duration::from_secs(60));
+    let hinted = host.wait_for_log("103 Early Hints sent: /page.css, /page.js", Duration::from_secs(30));
+    let css = host.wait_for_log("GET /page.css: handled in", Duration::from_secs(30));
+    let js = host.wait_for_log("GET /page.js: handled in", Duration::from_secs(30));
+    // Both assets were fetched while the page's handler was held.
+    let early = !host.log().contains(&page_line);
+    gate.open();
+    let out = browser.join().expect("the browser thread");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(held, "the page never reached the gate:\n{}", host.log());
+    assert!(hinted.is_some(), "no 103 while the page was held:\n{}", host.log());
+    assert!(
+        css.is_some() && js.is_some() && early,
+        "chromium did not request both assets while the page was being made:\n{}",
+        host.log()
+    );
+    assert!(dom.contains("made while its assets loaded"), "{dom}");
+    host.expect_log(&page_line);
 }

@@ -8,11 +8,13 @@
 
 mod support;
 
+use std::io::{Read, Write};
 use std::process::Command;
 use std::time::Duration;
 
+use support::gate::Gate;
 use support::nghttp::{Recv, nghttp, received};
-use support::{Host, guest, run_bounded};
+use support::{Host, guest, h2c, run_bounded, wire};
 
 const STYLE: &str = "h1 { color: rebeccapurple; }\n";
 const SCRIPT: &str = "document.body.insertAdjacentHTML('beforeend', '<p id=\"ran\">app.js ran</p>');\n";
@@ -278,17 +280,6 @@ fn over_http1_the_response_streams_with_its_links_and_trailers() {
     assert!(body.ends_with("<p>page</p>\n"), "{body}");
     let (body, _) = curl(&["-s", "--http1.1", &format!("{}/stream?chunks=5&size=3", host.url())]);
     assert_eq!(body, "aaabbbcccdddeee");
-    // Streamed, not held whole: 20 MB, more than any buffer the host has.
-    let (size, _) = curl(&[
-        "-s",
-        "--http1.1",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_download} %{http_code}",
-        &format!("{}/stream?chunks=5000&size=4000", host.url()),
-    ]);
-    assert_eq!(size, "20000000 200");
     // Chunked, with the guest's trailers for a client that asks for them.
     let (raw, _) = curl(&[
         "-s",
@@ -302,6 +293,74 @@ fn over_http1_the_response_streams_with_its_links_and_trailers() {
         raw.contains("x-chunks: 2\r\n") && raw.contains("x-bytes: 6\r\n"),
         "{raw:?}"
     );
+}
+
+/// Streamed, not held whole: a 20 MB body whose guest stops at the test's
+/// gate after the first 10 MB. Those 10 MB reach the client while the guest
+/// is held (over HTTP/1.1 and over h2); then the gate opens and the rest
+/// follows. Broken (the body read whole before it is sent): nothing arrives
+/// while the gate is closed, and the bounded read fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_20_mb_body_reaches_the_client_while_the_guest_is_still_writing_it() {
+    const HALF: usize = 10_000_000;
+    let gate = Gate::new();
+    let host = Host::start(&guest("test_guests_http"), &["--allow-outbound-host", &gate.origin()]);
+    let path = format!("/stream?chunks=5000&size=4000&gate={}", gate.url());
+    // HTTP/1.1, read from a plain socket.
+    let addr = host.addr;
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    socket.write_all(request.as_bytes()).unwrap();
+    let mut got = 0;
+    let mut buf = vec![0; 1 << 16];
+    while got < HALF {
+        let n = socket
+            .read(&mut buf)
+            .expect("the first half arrives while the guest is held");
+        assert!(n > 0, "closed after {got} bytes");
+        got += n;
+    }
+    // The gate is still closed: the guest has not written the second half.
+    assert!(tokio::task::block_in_place(
+        || gate.wait_arrivals(1, Duration::from_secs(30))
+    ));
+    gate.open();
+    let mut rest = Vec::new();
+    socket.read_to_end(&mut rest).unwrap();
+    assert!(got + rest.len() > 2 * HALF, "{} bytes in all", got + rest.len());
+    assert!(
+        String::from_utf8_lossy(&rest).ends_with("0\r\n\r\n"),
+        "a chunked body, ended"
+    );
+    // h2: the same through the flow-control window.
+    let gate = Gate::new();
+    let host = Host::start(&guest("test_guests_http"), &["--allow-outbound-host", &gate.origin()]);
+    let path = format!("/stream?chunks=5000&size=4000&gate={}", gate.url());
+    let mut send = h2c::connect(host.addr, true).await;
+    let request = http::Request::get(format!("{}{path}", host.url())).body(()).unwrap();
+    let (response, _) = send.send_request(request, true).unwrap();
+    let mut body = response.await.unwrap().into_body();
+    let mut got = 0;
+    while got < HALF {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), body.data())
+            .await
+            .expect("the first half arrives while the guest is held")
+            .expect("more body")
+            .unwrap();
+        got += chunk.len();
+        let _ = body.flow_control().release_capacity(chunk.len());
+    }
+    assert!(tokio::task::block_in_place(
+        || gate.wait_arrivals(1, Duration::from_secs(30))
+    ));
+    gate.open();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.unwrap();
+        got += chunk.len();
+        let _ = body.flow_control().release_capacity(chunk.len());
+    }
+    assert_eq!(got, 2 * HALF);
 }
 
 #[test]
@@ -320,6 +379,11 @@ name = "web"
 module = "test_guests_http.wasm"
 routes = ["127.0.0.1/links", "127.0.0.1/asset", "127.0.0.1/fetch"]
 allowed_outbound_hosts = ["http://localhost:*"]
+
+[[tenant]]
+name = "closed"
+module = "test_guests_http.wasm"
+routes = ["closed.test"]
 
 [[tenant]]
 name = "seed"
@@ -342,6 +406,17 @@ routes = ["127.0.0.1/other", "localhost"]
         &format!("{}/fetch?url=http://localhost:{}/x", host.url(), host.addr.port()),
     ]);
     assert_eq!(out, "status 200\n{\"response\":{\"name\":\"main resource\"}}", "{out}");
+    // Another tenant of the same module, with no allowed_outbound_hosts,
+    // is denied the same request: the list is the tenant's, not the
+    // process's.
+    let (out, _) = curl(&[
+        "-s",
+        "-H",
+        "host: closed.test",
+        &format!("{}/fetch?url=http://localhost:{}/x", host.url(), host.addr.port()),
+    ]);
+    assert_eq!(out, "error: ErrorCode::HttpRequestDenied\n", "{out}");
+    host.expect_log("tenant=closed");
     // A bad entry is an error naming the file and line.
     std::fs::write(
         &file,
@@ -459,4 +534,85 @@ fn a_page_with_many_links_gets_max_pushes_and_a_bounded_log() {
     host.expect_log("link /asset/3 not pushed: at most 2 pushes per request");
     host.expect_log("499 preload links not pushed in all");
     assert_eq!(host.log().matches("not pushed").count(), 2, "{}", host.log());
+}
+
+/// A `wasi:http` guest that traps after its response body started (a 200,
+/// 7 bytes written and flushed; once they are on the wire the test opens
+/// its gate and the guest panics) gets its stream reset with INTERNAL_ERROR
+/// at once, not at the deadline (60 s here; the test gives up after 20),
+/// the request is logged as a trap and counted as one, and the connection
+/// goes on serving. Broken (the body waited for until the deadline, as
+/// before): no reset within 20 s, and the log says `timed out`. A guest that
+/// traps after setting its response but before any of it was sent gets a
+/// plain `500` naming the trap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trap_after_the_body_started_resets_the_stream_at_once() {
+    let gate = Gate::new();
+    let host = Host::start(
+        &guest("test_guests_http"),
+        &[
+            "--timeout-ms",
+            "60000",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--allow-outbound-host",
+            &gate.origin(),
+        ],
+    );
+    let mut rec = wire::connect(host.addr, &h2::client::Builder::new()).await;
+    let request = http::Request::get(format!("{}/trap-after-body?gate={}", host.url(), gate.url()))
+        .body(())
+        .unwrap();
+    let (response, _) = rec.send.send_request(request, true).unwrap();
+    let response = response.await.expect("the guest's 200");
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let first = body.data().await.expect("the first bytes").unwrap();
+    assert_eq!(&first[..], b"partial");
+    gate.open();
+    // RST_STREAM(INTERNAL_ERROR) on stream 1, long before the 60 s
+    // deadline (the wait panics after 20 s).
+    rec.frames
+        .wait_until(Duration::from_secs(20), |f| {
+            f.iter().any(|f| f.kind == wire::RST_STREAM && f.stream == 1)
+        })
+        .await;
+    let frames = rec.frames.all();
+    let reset = frames
+        .iter()
+        .find(|f| f.kind == wire::RST_STREAM && f.stream == 1)
+        .unwrap();
+    assert_eq!(reset.word, 2, "INTERNAL_ERROR: {frames:?}");
+    let err = body.data().await.expect("an error, not the end").unwrap_err();
+    assert_eq!(err.reason(), Some(h2::Reason::INTERNAL_ERROR), "{err}");
+    let mut send = rec.send.clone();
+    let line = host
+        .expect_log_async("guest trapped: unreachable executed (a guest panic or abort) after the response was sent")
+        .await;
+    assert!(
+        line.contains("GET /trap-after-body?gate=") && line.contains("status=200"),
+        "{line}"
+    );
+    assert!(!host.log().contains("timed out"), "{}", host.log());
+    // The connection goes on serving.
+    let asset = h2c::get(&mut send, host.addr, "/asset/ok").await;
+    assert_eq!(asset.response.status, 200);
+    let admin = host.expect_log("Admin endpoints on http://");
+    let addr = admin.split("http://").nth(1).unwrap().trim_end_matches('/').to_string();
+    let metrics = tokio::task::spawn_blocking(move || curl(&["-s", &format!("http://{addr}/metrics")]).0)
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"push_host_guest_failures_total{tenant="default",kind="trap"} 1"#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(r#"kind="timeout""#), "{metrics}");
+    // Set, then a trap before anything went out: a plain 500.
+    let set = h2c::get(&mut send, host.addr, "/trap-after-set").await;
+    assert_eq!(set.response.status, 500);
+    assert!(
+        set.response.text().starts_with("guest trapped: unreachable"),
+        "{}",
+        set.response.text()
+    );
 }

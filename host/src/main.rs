@@ -129,6 +129,12 @@ struct Args {
     /// component again for a GET of that path.
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
     link_push: String,
+    /// Serve HTTP/1.1 as well as HTTP/2 (cleartext clients whose first bytes
+    /// are not the HTTP/2 preface; ALPN `http/1.1` with TLS). `off`: an
+    /// h2c/h2-only port, where an invalid preface gets GOAWAY(PROTOCOL_ERROR)
+    /// (e.g. behind a proxy that terminates TLS and speaks h2c).
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    http1: String,
     /// Where a `wasi:http` component may send outgoing requests
     /// (`https://api.example.com`, `http://127.0.0.1:8080`,
     /// `https://*.example.com`); repeatable. None by default: every
@@ -174,6 +180,7 @@ impl Args {
             push_diary: self.push_diary,
             early_hints: self.early_hints == "on",
             link_push: self.link_push == "on",
+            http1: self.http1 == "on",
             memory_budget: self.memory_budget_mb.map(|mb| mb << 20),
             ..Limits::default()
         })
@@ -223,6 +230,7 @@ const LIMIT_FLAGS: &[&str] = &[
     "push_diary",
     "early_hints",
     "link_push",
+    "http1",
     "allowed_outbound_hosts",
     "shutdown_timeout_s",
 ];
@@ -324,14 +332,23 @@ async fn run() -> anyhow::Result<()> {
     let listener = listen(listen_on).with_context(|| format!("cannot listen on {listen_on}"))?;
     let addr = listener.local_addr().context("listening address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    eprintln!("Serving HTTP/2 on {scheme}://{addr}/");
+    // The line scripts wait for; with `--log-format json` a JSON line too,
+    // so every line of that log is one object.
+    let announce = |line: String| {
+        if args.log_format == "json" {
+            tracing::info!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    };
+    announce(format!("Serving HTTP/2 on {scheme}://{addr}/"));
     let shutdown = shutdown_on_signal()?;
     if let Some(admin) = args.admin_listen {
         let admin = listen(admin).with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
-        eprintln!(
+        announce(format!(
             "Admin endpoints on http://{}/",
             admin.local_addr().context("admin address")?
-        );
+        ));
         tokio::spawn(push_host::ops::admin::serve_admin(
             admin,
             metrics.clone(),

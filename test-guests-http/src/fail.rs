@@ -1,8 +1,12 @@
 //! Failures: `/error-code` answers with an `error-code` instead of a
 //! response, `/trap` panics, `/none` returns without answering, `/spin`
-//! never returns.
+//! never returns, `/trap-after-body[?gate=U]` sets a 200, writes and
+//! flushes 7 bytes of its body, (waits at the test's gate `U`,) then
+//! panics; `/trap-after-set` sets a 200 and panics before writing.
 
-use wasip2::http::types::{ErrorCode, ResponseOutparam};
+use std::io::Write as _;
+
+use wasip2::http::types::{ErrorCode, Fields, OutgoingResponse, ResponseOutparam};
 
 pub fn error_code(out: ResponseOutparam) {
     ResponseOutparam::set(
@@ -24,4 +28,24 @@ pub fn spin() {
     loop {
         n = std::hint::black_box(n.wrapping_add(1));
     }
+}
+
+pub fn trap_after_body(query: &str, out: ResponseOutparam) {
+    let response = OutgoingResponse::new(Fields::new());
+    let outgoing = response.body().expect("body taken once");
+    ResponseOutparam::set(out, Ok(response));
+    let mut stream = outgoing.write().expect("stream taken once");
+    stream.write_all(b"partial").expect("body written");
+    stream.flush().expect("body flushed");
+    if let Some(gate) = crate::param(query, "gate") {
+        let _ = crate::fetch::get_url(gate);
+    }
+    panic!("test-guests-http: a panic after the body started");
+}
+
+pub fn trap_after_set(out: ResponseOutparam) {
+    let response = OutgoingResponse::new(Fields::new());
+    let _body = response.body().expect("body taken once");
+    ResponseOutparam::set(out, Ok(response));
+    panic!("test-guests-http: a panic after the response was set");
 }

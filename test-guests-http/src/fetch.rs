@@ -13,19 +13,10 @@ use crate::{param, respond};
 
 pub fn fetch(query: &str, out: ResponseOutparam) {
     let url = param(query, "url").unwrap_or("");
-    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
     let times: usize = param(query, "times").and_then(|n| n.parse().ok()).unwrap_or(1);
     let mut outcome = Err(String::new());
     for _ in 0..times.max(1) {
-        let request = OutgoingRequest::new(Fields::new());
-        let _ = request.set_scheme(Some(&if scheme == "https" { Scheme::Https } else { Scheme::Http }));
-        let _ = request.set_authority(Some(authority));
-        let _ = request.set_path_with_query(Some(path));
-        outcome = get(request);
+        outcome = get_url(url);
     }
     match outcome {
         Ok((status, body)) => {
@@ -39,6 +30,20 @@ pub fn fetch(query: &str, out: ResponseOutparam) {
             format!("error: {e}\n").as_bytes(),
         ),
     }
+}
+
+/// A GET of `url` (`scheme://authority/path`): its status and body.
+pub fn get_url(url: &str) -> Result<(u16, Vec<u8>), String> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_scheme(Some(&if scheme == "https" { Scheme::Https } else { Scheme::Http }));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some(path));
+    get(request)
 }
 
 fn get(request: OutgoingRequest) -> Result<(u16, Vec<u8>), String> {

@@ -10,7 +10,8 @@
 //!   response.
 //! - `/echo` (`echo.rs`): the request as the component saw it.
 //! - `/count` (`count.rs`): the request body read as it arrives.
-//! - `/error-code`, `/trap`, `/none`, `/spin` (`fail.rs`): failures.
+//! - `/error-code`, `/trap`, `/none`, `/spin`, `/trap-after-body`,
+//!   `/trap-after-set` (`fail.rs`): failures.
 
 mod count;
 mod echo;
@@ -38,6 +39,8 @@ impl wasip2::exports::http::incoming_handler::Guest for Guests {
             "/count" => count::count(request, out),
             "/error-code" => fail::error_code(out),
             "/trap" => fail::trap(),
+            "/trap-after-body" => fail::trap_after_body(query, out),
+            "/trap-after-set" => fail::trap_after_set(out),
             "/none" => fail::none(out),
             "/spin" => fail::spin(),
             _ => respond(out, 404, &[], b"not found\n"),

@@ -1,6 +1,8 @@
-//! `/stream?chunks=N&size=S`: `N` chunks of `S` bytes (chunk `k` is the byte
-//! `'a' + k % 26` repeated), each written and flushed on its own, then the
-//! trailers `x-chunks: N` and `x-bytes: N*S`.
+//! `/stream?chunks=N&size=S[&gate=U]`: `N` chunks of `S` bytes (chunk `k`
+//! is the byte `'a' + k % 26` repeated), each written and flushed on its
+//! own, then the trailers `x-chunks: N` and `x-bytes: N*S`. With `gate`,
+//! after half the chunks it waits for a GET of `U` (the test's gate) to be
+//! answered: a test sees the first half arrive while the guest is held.
 
 use std::io::Write as _;
 
@@ -21,7 +23,13 @@ pub fn chunks(query: &str, out: ResponseOutparam) {
     let outgoing = response.body().unwrap();
     ResponseOutparam::set(out, Ok(response));
     let mut stream = outgoing.write().unwrap();
+    let gate = param(query, "gate");
     for k in 0..chunks {
+        if k == chunks / 2
+            && let Some(url) = gate
+        {
+            let _ = crate::fetch::get_url(url);
+        }
         let chunk = vec![b'a' + (k % 26) as u8; size];
         // The stream takes at most 4096 bytes per write: write_all splits.
         stream.write_all(&chunk).unwrap();

@@ -12,6 +12,7 @@ use push_guest::{Caller, Handler, Request, Response};
 mod closed_probe;
 mod echo;
 mod env;
+mod gate;
 mod hello;
 mod hold;
 mod info;
@@ -79,6 +80,9 @@ const ROUTES: &[(&str, Route)] = &[
     ("/push-spread", push_spread::run),
     ("/page", page::run),
     ("/hold", hold::run),
+    ("/page-gated", page::run_gated),
+    ("/page-spin", page::run_spinning),
+    ("/gate", gate::run),
     ("/page.css", page::run_asset),
     ("/page.js", page::run_asset),
 ];

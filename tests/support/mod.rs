@@ -6,6 +6,7 @@
 //! wasm32-wasip2`) before `cargo test` runs.
 #![allow(dead_code)]
 
+pub mod gate;
 pub mod h2c;
 pub mod nghttp;
 pub mod pki;
@@ -123,7 +124,9 @@ impl Host {
         let line = host
             .wait_for_log("Serving HTTP/2 on ", Duration::from_secs(60))
             .unwrap_or_else(|| panic!("push-host did not start; log:\n{}", host.log()));
+        // The URL ends at the line's end, or (`--log-format json`) a quote.
         let url = line.split("Serving HTTP/2 on ").nth(1).unwrap();
+        let url = url.split('"').next().unwrap();
         let (scheme, addr) = url.split_once("://").expect("a URL in the Serving line");
         host.scheme = scheme.to_string();
         let addr = addr.trim_end_matches('/');

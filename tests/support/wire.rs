@@ -41,12 +41,31 @@ pub struct Frame {
 
 /// The frames received so far, shared with the connection.
 #[derive(Clone, Default)]
-pub struct Frames(Arc<Mutex<Vec<Frame>>>);
+pub struct Frames(Arc<Mutex<Vec<Frame>>>, Arc<tokio::sync::Notify>);
 
 impl Frames {
     /// A copy of every frame received so far.
     pub fn all(&self) -> Vec<Frame> {
         self.0.lock().unwrap().clone()
+    }
+
+    /// Waits until the frames received so far satisfy `done` (each new
+    /// frame wakes it); panics after `limit`.
+    pub async fn wait_until(&self, limit: std::time::Duration, done: impl Fn(&[Frame]) -> bool) {
+        let wait = async {
+            loop {
+                let changed = self.1.notified();
+                tokio::pin!(changed);
+                changed.as_mut().enable();
+                if done(&self.0.lock().unwrap()) {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        if tokio::time::timeout(limit, wait).await.is_err() {
+            panic!("the frames never got there within {limit:?}: {:?}", self.all());
+        }
     }
 
     /// PUSH_PROMISE frames as (parent stream, promised stream), in wire order.
@@ -167,6 +186,7 @@ impl Recorded {
                 stream,
                 word,
             });
+            self.frames.1.notify_waiters();
             self.skip = len - (p.len() - 9);
             self.partial.clear();
         }
@@ -298,6 +318,6 @@ pub fn server_send_queue(server: SocketAddr, client: SocketAddr) -> Option<u64> 
 impl Frames {
     /// Frames made by hand (to check the checks).
     pub fn from_frames(frames: Vec<Frame>) -> Frames {
-        Frames(Arc::new(Mutex::new(frames)))
+        Frames(Arc::new(Mutex::new(frames)), Default::default())
     }
 }

@@ -52,6 +52,10 @@ pub struct Limits {
     /// Push the same-origin `link: <...>; rel=preload` targets of a
     /// `wasi:http` component's responses (when the client accepts pushes).
     pub link_push: bool,
+    /// Serve HTTP/1.1 too: on cleartext, a client whose first bytes are not
+    /// the HTTP/2 preface; with TLS, ALPN `http/1.1`. Off, the port speaks
+    /// only HTTP/2 and an invalid preface gets GOAWAY(PROTOCOL_ERROR).
+    pub http1: bool,
     /// The linear memory of all live instances of the process together
     /// (`None`: half the machine's memory, see [`crate::runtime::budget`]).
     pub memory_budget: Option<usize>,
@@ -79,6 +83,7 @@ impl Default for Limits {
             push_diary: 256,
             early_hints: true,
             link_push: true,
+            http1: true,
             memory_budget: None,
             memory_share: None,
         }

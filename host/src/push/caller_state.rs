@@ -43,6 +43,11 @@ pub struct CallerState {
     early_hints: bool,
     /// Paths promised while push is off, for the 103 and `link` headers.
     hints: Vec<String>,
+    /// Where the response handle waits while a burst of promises is
+    /// pending, on an h2 connection whose client has push off (see
+    /// [`hints::EarlyHints`]); `None` otherwise (the 103 then goes out with
+    /// the response).
+    early: Option<Arc<hints::EarlyHints>>,
     /// Whether a promised (authority, path) is this handler's to push (the
     /// tenant's own routes); `None`: every same-authority path is.
     owns: Option<PromiseScope>,
@@ -64,6 +69,8 @@ impl CallerState {
         limits: &Limits,
         tag: Arc<str>,
     ) -> Self {
+        let early = (limits.early_hints && matches!(respond, Responder::H2(_)) && !conn.push_enabled())
+            .then(|| hints::EarlyHints::new(tag.clone()));
         CallerState {
             respond: Some(respond),
             responded: false,
@@ -79,6 +86,7 @@ impl CallerState {
             main_done: false,
             early_hints: limits.early_hints,
             hints: Vec::new(),
+            early,
             owns: None,
             report: Report::default(),
             body_stream: None,
@@ -106,6 +114,7 @@ impl CallerState {
             main_done: true,
             early_hints: false,
             hints: Vec::new(),
+            early: None,
             owns: None,
             report: Report::default(),
             body_stream: None,
@@ -138,6 +147,7 @@ impl CallerState {
     /// records it as an early hint).
     pub async fn promise_stream(&mut self, p: WitPushPromise) -> Result<PromisedStream, WitError> {
         let c = self;
+        c.unpark(false);
         if c.responded {
             return Err(WitError::Closed);
         }
@@ -180,7 +190,14 @@ impl CallerState {
         if !c.conn.push_enabled() {
             if c.early_hints && !c.hints.contains(&p.path) {
                 c.promised += 1;
-                c.hints.push(p.path);
+                c.hints.push(p.path.clone());
+                // The 103 waits for the end of the burst: the handle is
+                // parked where the request's task can send it.
+                if let Some(early) = &c.early
+                    && let Some(Responder::H2(send)) = c.respond.take()
+                {
+                    early.park(send, p.path);
+                }
             }
             return Err(WitError::PushDisabled);
         }
@@ -241,6 +258,7 @@ impl CallerState {
     /// `respond`: checks `r` and sends it as the main response.
     pub fn respond(&mut self, r: WitResponse) -> Result<(), WitError> {
         let c = self;
+        c.unpark(true);
         if c.responded {
             return Err(WitError::AlreadyResponded);
         }
@@ -274,7 +292,12 @@ impl CallerState {
         c.responded = true;
         c.report.status = Some(r.status);
         if !c.hints.is_empty() {
-            hints::send(&mut send, &mut head, &c.hints, &c.tag);
+            // With `early`, the 103s went out as the bursts ended (the last
+            // one just now, when it was unparked).
+            if c.early.is_none() {
+                hints::send_early(&mut send, &c.hints, &c.tag);
+            }
+            hints::add_links(&mut head, &c.hints);
         }
         let body = if c.head { Bytes::new() } else { Bytes::from(r.body) };
         let mut stream = match send.send_response(head, body.is_empty()) {
@@ -308,10 +331,28 @@ impl CallerState {
         Ok(())
     }
 
+    /// The handle the request's task uses to send a burst's 103 when the
+    /// guest yields (`None`: no 103 before the response).
+    pub fn early_hints(&self) -> Option<Arc<hints::EarlyHints>> {
+        self.early.clone()
+    }
+
+    /// Takes a parked response handle back (see [`hints::EarlyHints`]);
+    /// with `flush`, the pending burst's 103 is sent first.
+    fn unpark(&mut self, flush: bool) {
+        if let Some(early) = &self.early
+            && self.respond.is_none()
+        {
+            let send = if flush { early.take_flushed() } else { early.take() };
+            self.respond = send.map(Responder::H2);
+        }
+    }
+
     /// Takes the response handle for a main response the host streams
     /// itself (a `wasi:http` guest's): the request counts as answered with
     /// `status`. `None` if it was answered already.
     pub fn take_for_stream(&mut self, status: u16) -> Option<Responder> {
+        self.unpark(true);
         if self.responded {
             return None;
         }
@@ -375,6 +416,7 @@ impl CallerState {
 
     /// The unused response handle, if the guest never responded.
     pub fn take_unanswered(&mut self) -> Option<Responder> {
+        self.unpark(false);
         if self.responded { None } else { self.respond.take() }
     }
 

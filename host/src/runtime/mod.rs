@@ -33,6 +33,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use crate::config::AllowedHost;
 use crate::config::{EPOCH_TICK, Grants, Limits};
 use crate::handler::{Admission, Failure, Handler, Outcome, busy};
+use crate::http2::hints;
 use crate::ops::metrics::{Metrics, TenantMetrics};
 use crate::push::caller_state::CallerState;
 use crate::push::generated::{Service, ServicePre, WitRequest};
@@ -462,6 +463,8 @@ impl Runtime {
         caller: CallerState,
         tag: Arc<str>,
     ) -> Outcome {
+        // Push off: a burst of promises' 103 goes out when the guest yields.
+        let early = caller.early_hints();
         let mut store = self.store(caller, tag);
         let mut instantiate = None;
         let mut handle = None;
@@ -474,7 +477,7 @@ impl Runtime {
             handle = Some(handling.elapsed());
             result
         };
-        let outcome = self.bounded(call).await;
+        let outcome = self.bounded(hints::flush_on_yield(call, early)).await;
         let failure = self.failure(outcome, &store);
         let (unanswered, mut report) = store.data_mut().caller.finish();
         report.tenant = Some(self.tenant_metrics.clone());

@@ -64,7 +64,17 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
         inflight: Arc::new(AtomicUsize::new(0)),
         metrics: options.metrics.clone(),
     };
-    let tls = options.tls.clone().map(TlsAcceptor::from);
+    let http1 = runtime.limits().http1;
+    let tls = options.tls.clone().map(|config| {
+        if http1 {
+            TlsAcceptor::from(config)
+        } else {
+            // HTTP/2 only: ALPN offers `h2` alone.
+            let mut config = (*config).clone();
+            config.alpn_protocols.retain(|p| p != tls::HTTP1);
+            TlsAcceptor::from(Arc::new(config))
+        }
+    });
     let next_id = AtomicU64::new(1);
     loop {
         let permit = tokio::select! {
@@ -93,9 +103,10 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
             let timeout = runtime.limits().handshake_timeout;
             let deadline = Instant::now() + timeout;
             match tls {
-                None => match first_bytes_are_http1(&socket, deadline, timeout).await {
-                    Ok(false) => serve_connection(runtime, socket, peer, id, deadline, cx).await,
-                    Ok(true) => serve_http1(runtime, socket, peer, id, false, cx).await,
+                None => match first_bytes(&socket, deadline, timeout, http1).await {
+                    Ok(FirstBytes::Http2) => serve_connection(runtime, socket, peer, id, deadline, cx).await,
+                    Ok(FirstBytes::Http1) => serve_http1(runtime, socket, peer, id, false, cx).await,
+                    Ok(FirstBytes::NotHttp2) => refuse_preface(socket, id, peer).await,
                     Err(why) => tracing::info!("conn={id} from {peer}: {why}; closed"),
                 },
                 Some(tls) => match tokio::time::timeout_at(deadline, tls.accept(socket)).await {
@@ -136,22 +147,58 @@ pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: 
     Stopped { cut }
 }
 
-/// Tells an HTTP/1.1 client from an HTTP/2 one (prior knowledge) by its
-/// first bytes: the HTTP/2 preface starts with `PRI `, which no HTTP/1.1
-/// request does. Waits for them until `deadline`.
-async fn first_bytes_are_http1(socket: &TcpStream, deadline: Instant, timeout: Duration) -> Result<bool, String> {
-    const PREFIX: &[u8] = b"PRI ";
-    let mut buf = [0; 4];
+/// What a cleartext client's first bytes say it speaks.
+#[derive(Debug, PartialEq)]
+enum FirstBytes {
+    /// The HTTP/2 preface (or, with HTTP/1.1 on, its first bytes).
+    Http2,
+    /// Anything else, where HTTP/1.1 is served.
+    Http1,
+    /// Anything else, where HTTP/1.1 is off.
+    NotHttp2,
+}
+
+/// The client connection preface (RFC 9113 section 3.4).
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// What a server that speaks only HTTP/2 answers an invalid preface with:
+/// its own (empty) SETTINGS, which must come first, then GOAWAY with last
+/// stream 0 and PROTOCOL_ERROR (RFC 9113 sections 3.4 and 6.8).
+const GOAWAY_PROTOCOL_ERROR: &[u8] = &[
+    0, 0, 0, 0x4, 0, 0, 0, 0, 0, // SETTINGS, empty
+    0, 0, 8, 0x7, 0, 0, 0, 0, 0, // GOAWAY, 8 bytes, stream 0
+    0, 0, 0, 0, // last stream id 0
+    0, 0, 0, 1, // PROTOCOL_ERROR
+];
+
+/// Tells what a cleartext client speaks by its first bytes, waiting for
+/// them until `deadline`. With HTTP/1.1 on, four bytes decide: the HTTP/2
+/// preface starts with `PRI `, which no HTTP/1.1 request does. Off, the
+/// whole preface must arrive (h2 reads it again: nothing is consumed).
+async fn first_bytes(
+    socket: &TcpStream,
+    deadline: Instant,
+    timeout: Duration,
+    http1: bool,
+) -> Result<FirstBytes, String> {
+    let want = if http1 { 4 } else { PREFACE.len() };
+    let mut buf = [0; PREFACE.len()];
     let peek = async {
         loop {
-            let n = socket.peek(&mut buf).await.map_err(|e| format!("read failed: {e}"))?;
+            let n = socket
+                .peek(&mut buf[..want])
+                .await
+                .map_err(|e| format!("read failed: {e}"))?;
             if n == 0 {
                 return Err("the client closed without sending anything".to_string());
             }
-            if n >= PREFIX.len() || buf[..n] != PREFIX[..n] {
-                return Ok(buf[..n] != PREFIX[..n]);
+            if buf[..n] != PREFACE[..n] {
+                return Ok(if http1 { FirstBytes::Http1 } else { FirstBytes::NotHttp2 });
             }
-            // A partial `PRI`: wait for more.
+            if n >= want {
+                return Ok(FirstBytes::Http2);
+            }
+            // Part of the preface: wait for more.
             socket.readable().await.map_err(|e| format!("read failed: {e}"))?;
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -162,6 +209,17 @@ async fn first_bytes_are_http1(socket: &TcpStream, deadline: Instant, timeout: D
             secs(timeout)
         ))
     })
+}
+
+/// Answers an invalid preface on an HTTP/2-only port: SETTINGS, then
+/// GOAWAY(PROTOCOL_ERROR), then close.
+async fn refuse_preface(mut socket: TcpStream, id: u64, peer: std::net::SocketAddr) {
+    use tokio::io::AsyncWriteExt;
+    tracing::info!(
+        "conn={id} from {peer}: invalid HTTP/2 connection preface (HTTP/1.1 is off): GOAWAY(PROTOCOL_ERROR); closed"
+    );
+    let _ = socket.write_all(GOAWAY_PROTOCOL_ERROR).await;
+    let _ = socket.shutdown().await;
 }
 
 /// Decrements a gauge when dropped.

@@ -93,6 +93,7 @@ struct DefaultsFile {
     push_diary: Option<Spanned<u64>>,
     early_hints: Option<bool>,
     link_push: Option<bool>,
+    http1: Option<bool>,
 }
 
 /// `[tenant.limits]`: the per-request limits a tenant may override.
@@ -324,6 +325,9 @@ fn apply_defaults(limits: &mut Limits, f: &DefaultsFile) -> Result<(), Bad> {
     }
     if let Some(v) = f.link_push {
         limits.link_push = v;
+    }
+    if let Some(v) = f.http1 {
+        limits.http1 = v;
     }
     Ok(())
 }

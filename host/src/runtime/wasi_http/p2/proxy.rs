@@ -6,6 +6,8 @@
 //! `link: <...>; rel=preload` headers become pushes ([`crate::runtime::wasi_http::preload`]);
 //! the runtime fills each by running the component again.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -13,6 +15,7 @@ use h2::SendStream;
 use http_body_util::BodyExt;
 use hyper::body::Body as _;
 use tokio::sync::oneshot;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -110,6 +113,11 @@ where
         Err(e) => return (Err(e), timing, None),
     };
     let timing_ref = &mut timing;
+    // Cancelled when the call fails (a trap, the deadline): the response
+    // body then ends in an error at once, which resets its stream, instead
+    // of waiting for a writer that will never write again.
+    let failed = CancellationToken::new();
+    let failed_ref = &failed;
     let call = async move {
         let started = Instant::now();
         let result = async {
@@ -124,6 +132,9 @@ where
             result
         }
         .await;
+        if result.is_err() {
+            failed_ref.cancel();
+        }
         drop(done_tx);
         result
     };
@@ -134,12 +145,61 @@ where
             _ = done_rx => rx.try_recv().ok(),
         };
         match response {
-            Some(response) => Some(deliver(response).await),
+            // The call failed before its response went anywhere: the
+            // request is answered as a failure (500 and the trap), not
+            // with a response whose body will never come.
+            Some(_) if failed.is_cancelled() => None,
+            Some(response) => {
+                let response = response.map(|r| r.map(|body| EndOnFailure::wrap(body, failed.clone())));
+                Some(deliver(response).await)
+            }
             None => None,
         }
     };
     let (result, delivered) = tokio::join!(call, receive);
     (result, timing, delivered)
+}
+
+/// A guest's response body that ends in an error as soon as `failed` is
+/// cancelled (the call trapped or ran out of time): frames the guest wrote
+/// before are not waited for, and the stream is reset at once.
+struct EndOnFailure {
+    body: HyperOutgoingBody,
+    failed: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+impl EndOnFailure {
+    fn wrap(body: HyperOutgoingBody, failed: CancellationToken) -> HyperOutgoingBody {
+        EndOnFailure {
+            body,
+            failed: Box::pin(failed.cancelled_owned()),
+        }
+        .boxed_unsync()
+    }
+}
+
+impl hyper::body::Body for EndOnFailure {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if self.failed.as_mut().poll(cx).is_ready() {
+            let why = "the guest trapped or ran out of time while writing its body";
+            return Poll::Ready(Some(Err(wasmtime_wasi_http::Error::InternalError(Some(why.into())))));
+        }
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// What became of a main response.
