@@ -151,23 +151,36 @@ def no_push_servers(tmp):
 STARTUP_MODULES = {"rust": "http2_service", "python": "http2_service_py", "js": "http2_service_js"}
 
 
+def time_to_serving(argv):
+    """Seconds from exec to push-host's `Serving HTTP/2 on` line (printed
+    once its listener is bound, right before it accepts), read from its
+    stderr as it is written: no polling, so no poll interval in the figure."""
+    started = time.monotonic()
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for line in proc.stderr:
+            if "Serving HTTP/2 on " in line:
+                return time.monotonic() - started
+        raise RuntimeError(f"{argv[0]} exited with {proc.wait()} before serving")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def startup(rounds):
-    """Seconds from exec to accepting connections, per seed module: cold
-    (an empty compile cache: the component is compiled) and warm (the
-    cache filled by the cold start)."""
+    """Seconds from exec to accepting connections (the `Serving` line), per
+    seed module: cold (an empty compile cache: the component is compiled)
+    and warm (the cache filled by the cold start)."""
     host = str(HOST)
     times = {}
     for r in range(rounds):
         for lang, module in STARTUP_MODULES.items():
             cache = Path(tempfile.mkdtemp(prefix="push-host-cache-"))
             for kind in ("cold", "warm"):
-                port = free_port()
-                argv = [host, "--module", str(GUESTS / f"{module}.wasm"), "--listen", f"127.0.0.1:{port}",
+                argv = [host, "--module", str(GUESTS / f"{module}.wasm"), "--listen", "127.0.0.1:0",
                         "--cache-dir", str(cache)]
-                started = time.monotonic()
-                with Server(argv, port):
-                    elapsed = time.monotonic() - started
-                times.setdefault((lang, kind), []).append(elapsed)
+                times.setdefault((lang, kind), []).append(time_to_serving(argv))
             shutil.rmtree(cache, ignore_errors=True)
     size = {lang: (GUESTS / f"{m}.wasm").stat().st_size for lang, m in STARTUP_MODULES.items()}
     return {k: median(v) for k, v in times.items()}, size
@@ -346,6 +359,13 @@ def ratio_lines(s):
     return lines
 
 
+def portable(command):
+    """`command` with no path of this machine: the repository's own paths
+    relative to it, the temporary directory as `$BENCH_TMP`."""
+    command = command.replace(f"{ROOT}/", "")
+    return re.sub(r"/tmp/push-bench-[^/ ]+", "$BENCH_TMP", command)
+
+
 def write_report(args, summary, ratios, commands, starts):
     cpu = ""
     try:
@@ -380,9 +400,12 @@ def write_report(args, summary, ratios, commands, starts):
         for lang in STARTUP_MODULES:
             lines.append(f"| {lang} | {size[lang] / 1e6:.1f} MB | {times[(lang, 'cold')] * 1000:.0f} ms | "
                          f"{times[(lang, 'warm')] * 1000:.0f} ms |")
-    lines += ["", "## Commands", ""]
+    lines += ["", "## Commands", "",
+              "Paths are relative to the repository; `$BENCH_TMP` is the run's temporary directory "
+              "(the seed's files, a throwaway certificate).", ""]
     for name, (server, load) in commands.items():
-        lines.append(f"- {name}: `taskset -c {SERVER_CORE} {server}`; `taskset -c {LOAD_CORE} {load}`")
+        lines.append(f"- {name}: `taskset -c {SERVER_CORE} {portable(server)}`; "
+                     f"`taskset -c {LOAD_CORE} {portable(load)}`")
     (RESULTS / f"{args.out}.md").write_text("\n".join(lines) + "\n")
     (RESULTS / f"{args.out}.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {RESULTS / (args.out + '.md')}")

@@ -3,6 +3,7 @@
 # by side: h2load against the `hello` example, alternating the two
 # configurations ROUNDS times, printing each run's req/s and the medians.
 # h2load disables push, so this measures the request path, not pushes.
+# Writes bench/results/limits.md (the README quotes no figure of its own).
 #
 #   scripts/bench-limits.sh [ROUNDS] [REQUESTS]
 set -euo pipefail
@@ -43,5 +44,20 @@ for i in $(seq "$rounds"); do
 done
 median() { grep "^$1 " "$results" | cut -d' ' -f2 | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 on=$(median on); off=$(median off)
-echo "median req/s: limits on $on, limits off $off, on/off = $(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a/b}')"
+ratio=$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a/b}')
+echo "median req/s: limits on $on, limits off $off, on/off = $ratio"
+{
+  echo "# scripts/bench-limits.sh results"
+  echo
+  echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(uname -sr)."
+  echo "push-host: plain release build. \`hello\` example; $rounds rounds alternated, each \`h2load -n $requests -c 4 -m 10\` after a 500-request warm-up; medians."
+  echo
+  echo "| limits | median req/s | req/s per round |"
+  echo "|---|---|---|"
+  echo "| on (defaults) | $on | $(grep '^on ' "$results" | cut -d' ' -f2 | paste -sd, | sed 's/,/, /g') |"
+  echo "| off (\`--timeout-ms 0\`, huge limits) | $off | $(grep '^off ' "$results" | cut -d' ' -f2 | paste -sd, | sed 's/,/, /g') |"
+  echo
+  echo "on/off: $ratio"
+} > bench/results/limits.md
+echo "wrote bench/results/limits.md"
 rm -f "$results"

@@ -166,6 +166,7 @@ fn the_wire_order_check_rejects_a_late_promise() {
         flags: 0,
         stream,
         word,
+        len: 0,
     };
     Frames::from_frames(vec![
         frame(wire::PUSH_PROMISE, 1, 2),
@@ -347,4 +348,37 @@ async fn no_state_survives_between_requests() {
             assert_eq!(ex.response.text(), "1", "a fresh instance per request");
         }
     }
+}
+
+/// What the wire order guarantees (ARCHITECTURE.md), from the frames as
+/// received: every PUSH_PROMISE precedes the main response's HEADERS, and a
+/// pushed body sent under flow control (over 16 KiB) is handed to `h2` only
+/// once the main body has been, so no pushed DATA frame comes before all
+/// but the main body's last queued chunk (at most 64 KiB) is on the wire.
+/// Broken (the pushed body not waiting for the main one): pushed DATA takes
+/// the window early and the count of main bytes before it falls short.
+#[tokio::test]
+async fn large_pushed_bodies_follow_the_main_body_on_the_wire() {
+    const N: u32 = 600_000;
+    const LAST_CHUNK: u32 = 64 << 10;
+    let host = Host::start(&guest("test_guests"), &[]);
+    let mut rec = wire::connect(host.addr, &h2::client::Builder::new()).await;
+    let ex = h2c::get(&mut rec.send, host.addr, &format!("/large?bytes={N}")).await;
+    assert_eq!(ex.response.body.len(), N as usize);
+    assert_eq!(ex.pushes[0].1.as_ref().expect("pushed").body.len(), N as usize);
+    let frames = rec.frames.all();
+    assert_eq!(rec.frames.assert_promises_before_response(1), 1);
+    let first_pushed = frames
+        .iter()
+        .position(|f| f.kind == wire::DATA && f.stream == 2)
+        .expect("pushed DATA");
+    let main_before: u32 = frames[..first_pushed]
+        .iter()
+        .filter(|f| f.kind == wire::DATA && f.stream == 1)
+        .map(|f| f.len)
+        .sum();
+    assert!(
+        main_before >= N - LAST_CHUNK,
+        "only {main_before} of the main body's {N} bytes came before the first pushed DATA"
+    );
 }

@@ -16,6 +16,8 @@ use h2::client::SendRequest;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+/// DATA frame type.
+pub const DATA: u8 = 0x0;
 /// HEADERS frame type.
 pub const HEADERS: u8 = 0x1;
 /// RST_STREAM frame type.
@@ -37,6 +39,8 @@ pub struct Frame {
     pub stream: u32,
     /// Promised stream id or error code.
     pub word: u32,
+    /// Payload length.
+    pub len: u32,
 }
 
 /// The frames received so far, shared with the connection.
@@ -185,6 +189,7 @@ impl Recorded {
                 flags,
                 stream,
                 word,
+                len: len as u32,
             });
             self.frames.1.notify_waiters();
             self.skip = len - (p.len() - 9);
