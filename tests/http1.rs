@@ -122,16 +122,41 @@ fn a_request_without_host_gets_400() {
     host.expect_log("400: no valid Host header, handler not run");
 }
 
+/// An HTTP/1.1 client that stops in the middle of its request body costs
+/// nothing else: with one instance slot and no queueing, any slot or
+/// request the cut request kept would make the next request a 503. The
+/// test waits for the host's line about the cut request first. Broken (the
+/// slot kept): the hello is a 503.
 #[tokio::test]
 async fn an_http1_client_that_stops_mid_request_costs_nothing_else() {
-    let host = Host::start(&guest("test_guests"), &[]);
+    let host = Host::start(
+        &guest("test_guests"),
+        &[
+            "--max-concurrent",
+            "1",
+            "--queue-timeout-ms",
+            "0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ],
+    );
     let mut socket = std::net::TcpStream::connect(host.addr).unwrap();
     socket
         .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nabc")
         .unwrap();
     drop(socket);
+    host.expect_log_async("HTTP/1.1 POST /echo: request body not received")
+        .await;
     let mut send = h2c::connect(host.addr, true).await;
     h2c::assert_hello(&mut send, host.addr).await;
+    h2c::assert_hello(&mut send, host.addr).await;
+    let admin = host.expect_log("Admin endpoints on http://");
+    let admin = admin.split("http://").nth(1).unwrap().trim_end_matches('/').to_string();
+    let metrics = curl(&["-s", &format!("http://{admin}/metrics")]);
+    assert!(
+        metrics.contains(r#"push_host_instances_in_use{tenant="default"} 0"#),
+        "{metrics}"
+    );
 }
 
 /// The frames in `bytes` as (type, flags, stream, payload).
@@ -216,4 +241,35 @@ async fn http1_false_in_the_hosting_file_makes_the_port_h2_only() {
     assert_eq!(frames(&reply).iter().map(|f| f.0).collect::<Vec<_>>(), [0x4, 0x7]);
     let mut send = h2c::connect(host.addr, true).await;
     h2c::assert_hello(&mut send, host.addr).await;
+}
+
+/// An HTTP/1.1 connection that never completes a request head is closed
+/// after the idle timeout, as is one that goes quiet after a request
+/// (keep-alive). Broken (no header read timeout): the socket stays open and
+/// the 10 s read bound fails.
+#[test]
+fn an_http1_connection_without_a_request_head_is_closed_after_the_idle_timeout() {
+    let host = Host::start(&guest("test_guests"), &["--idle-timeout-s", "0.5"]);
+    let closed_within_10s = |socket: &mut std::net::TcpStream| {
+        socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut rest = Vec::new();
+        match socket.read_to_end(&mut rest) {
+            Ok(_) => rest,
+            Err(e) => panic!("still open after 10 s ({e}); read {rest:?}"),
+        }
+    };
+    // Part of a head, then nothing.
+    let mut partial = std::net::TcpStream::connect(host.addr).unwrap();
+    partial.write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\n").unwrap();
+    closed_within_10s(&mut partial);
+    host.expect_log("HTTP/1.1 connection ended");
+    // A whole request, kept alive, then nothing.
+    let mut idle = std::net::TcpStream::connect(host.addr).unwrap();
+    idle.write_all(b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
+    let reply = closed_within_10s(&mut idle);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(
+        reply.starts_with("HTTP/1.1 200 OK\r\n") && reply.ends_with("hello"),
+        "{reply}"
+    );
 }

@@ -118,6 +118,102 @@ async fn readyz_turns_503_while_draining() {
     assert!(status.success());
 }
 
+/// The admin port answers while the component loads: `/healthz` 200,
+/// `/readyz` 503 `loading`, then 200 once it serves. The module is a named
+/// pipe the test writes the component into only after it has asked, so
+/// loading is certainly under way (no timing). Broken (readyz 200 before
+/// loading finished, or the admin port started only after loading): 200, or
+/// no admin line before the module is written.
+#[test]
+fn readyz_is_503_until_the_components_are_loaded() {
+    let dir = std::env::temp_dir().join(format!("push-host-readyz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("slow.wasm");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let mut host = Host::spawn(
+        &["--module", fifo.to_str().unwrap(), "--admin-listen", "127.0.0.1:0"],
+        "info",
+    );
+    let addr = admin_addr(&host);
+    assert_eq!(admin(&addr, "/healthz"), ("200".into(), "ok".into()));
+    assert_eq!(admin(&addr, "/readyz"), ("503".into(), "loading".into()));
+    std::fs::write(&fifo, std::fs::read(guest("test_guests")).unwrap()).unwrap();
+    host.wait_serving();
+    assert_eq!(admin(&addr, "/readyz"), ("200".into(), "ready".into()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `push_host_guest_failures_total` counts each kind of failure under its
+/// own label: a deadline (`timeout`), the memory limit (`memory`), no
+/// instance free (`busy`: the only slot is held by a guest at the test's
+/// gate, and the queue timeout is 0), and nothing else. Broken (a kind
+/// counted under another label, or not at all): a sample differs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_failures_are_counted_by_kind() {
+    let gate = Gate::new();
+    let host = Host::start(
+        &guest("test_guests"),
+        &[
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--allow-outbound-host",
+            &gate.origin(),
+            "--timeout-ms",
+            "30000",
+            "--memory-mb",
+            "16",
+            "--max-concurrent",
+            "1",
+            "--queue-timeout-ms",
+            "0",
+        ],
+    );
+    let addr = admin_addr(&host);
+    let mut send = h2c::connect(host.addr, true).await;
+    let oom = h2c::get(&mut send, host.addr, "/oom").await;
+    assert_eq!(oom.response.status, 500);
+    // The only instance slot, held at the gate: the next request is busy.
+    let (mut held, target) = (send.clone(), host.addr);
+    let path = format!("/gate?url={}", gate.url());
+    let holder = tokio::spawn(async move { h2c::get(&mut held, target, &path).await.response.status });
+    assert!(tokio::task::block_in_place(
+        || gate.wait_arrivals(1, Duration::from_secs(30))
+    ));
+    let busy = h2c::get(&mut send, host.addr, "/hello").await;
+    assert_eq!(busy.response.status, 503);
+    gate.open();
+    assert_eq!(holder.await.unwrap(), 200);
+    let (status, metrics) = tokio::task::spawn_blocking(move || admin(&addr, "/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(status, "200");
+    let t = r#"tenant="default""#;
+    for (kind, count) in [
+        ("memory", Some(1.0)),
+        ("busy", Some(1.0)),
+        ("trap", None),
+        ("timeout", None),
+    ] {
+        let series = format!(r#"push_host_guest_failures_total{{{t},kind="{kind}"}}"#);
+        assert_eq!(sample(&metrics, &series), count, "{series} in:\n{metrics}");
+    }
+    // A deadline: `timeout` (its own host, a 300 ms deadline).
+    let host = Host::start(
+        &guest("test_guests"),
+        &["--admin-listen", "127.0.0.1:0", "--timeout-ms", "300"],
+    );
+    let addr = admin_addr(&host);
+    let mut send = h2c::connect(host.addr, true).await;
+    assert_eq!(h2c::get(&mut send, host.addr, "/spin").await.response.status, 504);
+    let (_, metrics) = tokio::task::spawn_blocking(move || admin(&addr, "/metrics"))
+        .await
+        .unwrap();
+    let series = format!(r#"push_host_guest_failures_total{{{t},kind="timeout"}}"#);
+    assert_eq!(sample(&metrics, &series), Some(1.0), "{metrics}");
+}
+
 #[tokio::test]
 async fn every_request_logs_its_report_as_fields() {
     let host = Host::start(&guest("http2_service"), &[]);

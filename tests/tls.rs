@@ -323,3 +323,103 @@ fn chromium_fetches_the_hinted_assets_while_the_page_is_being_made() {
     assert!(dom.contains("made while its assets loaded"), "{dom}");
     host.expect_log(&page_line);
 }
+
+/// Keys in the older PEM forms load too: PKCS#1 (`BEGIN RSA PRIVATE KEY`)
+/// and SEC1 (`BEGIN EC PRIVATE KEY`), made with `openssl`, each with a
+/// self-signed certificate; curl gets `hello` over h2 with each. Broken
+/// (only PKCS#8 accepted): start-up fails with `is not a PEM private key`.
+#[test]
+fn pkcs1_rsa_and_sec1_ec_keys_load() {
+    let pki = Pki::new("key-forms");
+    let dir = pki.dir.to_str().unwrap().to_string();
+    let forms: [(&str, &str, Vec<String>); 2] = [
+        (
+            "rsa",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            vec![
+                "genrsa".into(),
+                "-traditional".into(),
+                "-out".into(),
+                format!("{dir}/rsa-key.pem"),
+                "2048".into(),
+            ],
+        ),
+        (
+            "ec",
+            "-----BEGIN EC PRIVATE KEY-----",
+            vec![
+                "ecparam".into(),
+                "-name".into(),
+                "prime256v1".into(),
+                "-genkey".into(),
+                "-noout".into(),
+                "-out".into(),
+                format!("{dir}/ec-key.pem"),
+            ],
+        ),
+    ];
+    for (name, header, genkey) in forms {
+        let key = format!("{dir}/{name}-key.pem");
+        let cert = format!("{dir}/{name}-cert.pem");
+        let args: Vec<&str> = genkey.iter().map(String::as_str).collect();
+        let (ok, out) = run("openssl", &args);
+        assert!(ok, "{out}");
+        let pem = std::fs::read_to_string(&key).unwrap();
+        assert!(pem.starts_with(header), "{name}: {pem}");
+        let (ok, out) = run(
+            "openssl",
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                &key,
+                "-subj",
+                "/CN=localhost",
+                "-days",
+                "2",
+                "-out",
+                &cert,
+            ],
+        );
+        assert!(ok, "{out}");
+        let host = Host::start(&guest("test_guests"), &["--tls-cert", &cert, "--tls-key", &key]);
+        let (ok, body) = run("curl", &["-sk", "--http2", &format!("{}/hello", host.url())]);
+        assert!(ok && body == "hello", "{name}: {body}");
+    }
+}
+
+/// A TLS client that completes the handshake and then sends no HTTP/2
+/// preface is closed at the handshake timeout, and the log says so.
+/// Broken (no deadline on the preface): the connection stays open and
+/// `openssl s_client` is stopped by the 30 s bound instead.
+#[test]
+fn a_tls_client_that_sends_no_preface_is_closed_at_the_handshake_timeout() {
+    let pki = Pki::new("no-preface");
+    let host = Host::start(
+        &guest("test_guests"),
+        &[
+            "--tls-cert",
+            pki.cert.to_str().unwrap(),
+            "--tls-key",
+            pki.key.to_str().unwrap(),
+            "--handshake-timeout-s",
+            "0.5",
+        ],
+    );
+    // -ign_eof: stdin (empty) does not end the session; the server must.
+    let (_, out) = run(
+        "openssl",
+        &[
+            "s_client",
+            "-connect",
+            &host.addr.to_string(),
+            "-alpn",
+            "h2",
+            "-ign_eof",
+            "-quiet",
+        ],
+    );
+    host.expect_log("no HTTP/2 preface within the handshake timeout of 0.5 s; closed");
+    assert!(!out.contains("timed out"), "{out}");
+}

@@ -616,3 +616,36 @@ async fn a_trap_after_the_body_started_resets_the_stream_at_once() {
         set.response.text()
     );
 }
+
+/// A `wasi:http` page's pushes come from fresh instances, read whole: one
+/// whose instance traps (`/trap`) or whose body is over 16 MiB (20 MB) is
+/// reset with CANCEL and logged, while a 4 MB one and the page's own asset
+/// arrive whole. Broken (a failed push left open, or no size cap): the
+/// push's outcome is not a CANCEL, or the 20 MB body is pushed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_and_oversized_pushes_are_reset_with_cancel() {
+    let host = Host::start(&guest("test_guests_http"), &[]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::get(&mut send, host.addr, "/links?n=1&fail&big=5000").await;
+    assert_eq!(ex.response.status, 200);
+    let outcome = |path: &str| {
+        ex.pushes
+            .iter()
+            .find(|(p, _)| p == path)
+            .unwrap_or_else(|| panic!("no push of {path}: {:?}", ex.promises))
+            .1
+            .as_ref()
+    };
+    assert_eq!(outcome("/asset/1").expect("pushed").text(), "asset 1\n");
+    let trapped = outcome("/trap").expect_err("reset");
+    assert!(trapped.starts_with("CANCEL"), "{trapped}");
+    let big = outcome("/stream?chunks=5000&size=4096").expect_err("reset");
+    assert!(big.starts_with("CANCEL"), "{big}");
+    host.expect_log_async("push /trap: not pushed: guest trapped").await;
+    host.expect_log_async("not pushed: body over 16777216 bytes").await;
+    // Under the cap: pushed whole.
+    let ex = h2c::get(&mut send, host.addr, "/links?n=0&big=1000").await;
+    let (path, pushed) = &ex.pushes[0];
+    assert_eq!(path, "/stream?chunks=1000&size=4096");
+    assert_eq!(pushed.as_ref().expect("pushed").body.len(), 4_096_000);
+}

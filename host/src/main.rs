@@ -293,6 +293,32 @@ async fn run() -> anyhow::Result<()> {
         (None, false) => CompileCache::default_dir().map_or_else(CompileCache::off, CompileCache::at),
     };
     let metrics = Arc::new(Metrics::default());
+    // The line scripts wait for; with `--log-format json` a JSON line too,
+    // so every line of that log is one object.
+    let announce = |line: String| {
+        if args.log_format == "json" {
+            tracing::info!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    };
+    // The admin endpoints answer while the components load (a cold compile
+    // takes seconds): `/healthz` 200, `/readyz` 503 until `ready`.
+    let shutdown = shutdown_on_signal()?;
+    let ready = CancellationToken::new();
+    if let Some(admin) = args.admin_listen.filter(|_| !args.check) {
+        let admin = listen(admin).with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
+        announce(format!(
+            "Admin endpoints on http://{}/",
+            admin.local_addr().context("admin address")?
+        ));
+        tokio::spawn(push_host::ops::admin::serve_admin(
+            admin,
+            metrics.clone(),
+            ready.clone(),
+            shutdown.clone(),
+        ));
+    }
     let loaded = match (&args.module, &hosting) {
         (Some(module), _) => {
             let sandbox = Sandbox::new(&Pool::for_limits(&limits), cache, metrics.clone())?;
@@ -332,29 +358,8 @@ async fn run() -> anyhow::Result<()> {
     let listener = listen(listen_on).with_context(|| format!("cannot listen on {listen_on}"))?;
     let addr = listener.local_addr().context("listening address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    // The line scripts wait for; with `--log-format json` a JSON line too,
-    // so every line of that log is one object.
-    let announce = |line: String| {
-        if args.log_format == "json" {
-            tracing::info!("{line}");
-        } else {
-            eprintln!("{line}");
-        }
-    };
     announce(format!("Serving HTTP/2 on {scheme}://{addr}/"));
-    let shutdown = shutdown_on_signal()?;
-    if let Some(admin) = args.admin_listen {
-        let admin = listen(admin).with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
-        announce(format!(
-            "Admin endpoints on http://{}/",
-            admin.local_addr().context("admin address")?
-        ));
-        tokio::spawn(push_host::ops::admin::serve_admin(
-            admin,
-            metrics.clone(),
-            shutdown.clone(),
-        ));
-    }
+    ready.cancel();
     let options = ServeOptions {
         tls,
         metrics,

@@ -1,7 +1,9 @@
-//! `/links?n=N[&foreign][&nopush][&cross]`: an HTML page whose response links
-//! `/asset/1` .. `/asset/N` with `rel=preload`; `foreign` adds a preload of
-//! another origin, `nopush` one marked `nopush` (`/asset/nopush`), `cross`
-//! one of this origin's `/other/...` path. `/asset/K`: `asset K`.
+//! `/links?n=N[&foreign][&nopush][&cross][&fail][&big=C]`: an HTML page whose
+//! response links `/asset/1` .. `/asset/N` with `rel=preload`; `foreign`
+//! adds a preload of another origin, `nopush` one marked `nopush`
+//! (`/asset/nopush`), `cross` one of this origin's `/other/...` path,
+//! `fail` one of `/trap` (whose push instance traps), `big=C` one of
+//! `/stream?chunks=C&size=4096` (C × 4 KiB). `/asset/K`: `asset K`.
 
 use wasip2::http::types::ResponseOutparam;
 
@@ -20,6 +22,12 @@ pub fn page(query: &str, out: ResponseOutparam) {
     }
     if param(query, "cross").is_some() {
         links.push("</other/x.css>; rel=preload; as=style".into());
+    }
+    if param(query, "fail").is_some() {
+        links.push("</trap>; rel=preload; as=fetch".into());
+    }
+    if let Some(chunks) = param(query, "big") {
+        links.push(format!("</stream?chunks={chunks}&size=4096>; rel=preload; as=fetch"));
     }
     let mut headers = vec![("content-type", "text/html; charset=utf-8")];
     headers.extend(links.iter().map(|l| ("link", l.as_str())));

@@ -4,6 +4,11 @@
 //! responds `200 gate opened`. A guest that is certainly still running,
 //! for as long as a test needs, with no timing involved.
 //!
+//! `/spin-gate?url=U`: the same, but busy: prints `spin-gate: started`, then
+//! computes (checking the gate without blocking) until the gate opens, and
+//! responds `200 spun`: a CPU-bound guest that runs exactly as long as the
+//! test needs.
+//!
 //! [`wait`] is the gate itself, for other behaviours.
 
 use std::io::Read as _;
@@ -23,8 +28,22 @@ pub fn run(request: Request, caller: &Caller) {
     }
 }
 
+pub fn run_spinning(request: Request, caller: &Caller) {
+    let url = request.query_param("url").unwrap_or_default().to_string();
+    println!("spin-gate: started");
+    match open(&url, true) {
+        Ok(()) => support::respond(caller, Response::text("spun")),
+        Err(e) => support::respond(caller, Response::text(format!("gate failed: {e}")).with_status(502)),
+    }
+}
+
 /// Waits until the test answers a GET of `url` (`http://host:port/path`).
 pub fn wait(url: &str) -> Result<(), String> {
+    open(url, false)
+}
+
+/// A GET of `url`, waited for by blocking or (`spin`) by computing.
+fn open(url: &str, spin: bool) -> Result<(), String> {
     let rest = url.strip_prefix("http://").ok_or("the gate url must be http://")?;
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let request = OutgoingRequest::new(Fields::new());
@@ -32,7 +51,15 @@ pub fn wait(url: &str) -> Result<(), String> {
     let _ = request.set_authority(Some(authority));
     let _ = request.set_path_with_query(Some(if path.is_empty() { "/" } else { path }));
     let future = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
-    future.subscribe().block();
+    let ready = future.subscribe();
+    if spin {
+        let mut n = 0u64;
+        while !ready.ready() {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    } else {
+        ready.block();
+    }
     let response = future
         .get()
         .ok_or("no response")?

@@ -1,6 +1,7 @@
-//! `/hold?mb=N&ms=M`: allocates N MiB (touching every page), keeps it while
-//! it sleeps M ms in a host call, then responds `200 held N MiB`. An
-//! allocation that fails aborts (a trap).
+//! `/hold?mb=N&ms=M[&gate=U]`: allocates N MiB (touching every page),
+//! prints `hold: holding N MiB`, keeps it while it sleeps M ms in a host
+//! call (or, with `gate`, until the test's gate `U` opens), then responds
+//! `200 held N MiB`. An allocation that fails aborts (a trap).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -15,7 +16,13 @@ pub fn run(request: Request, caller: &Caller) {
         *byte = 1;
     }
     black_box(&held);
-    std::thread::sleep(Duration::from_millis(ms));
+    println!("hold: holding {mb} MiB");
+    match request.query_param("gate") {
+        Some(gate) => {
+            let _ = crate::gate::wait(gate);
+        }
+        None => std::thread::sleep(Duration::from_millis(ms)),
+    }
     crate::support::respond(caller, Response::text(format!("held {mb} MiB")));
     drop(black_box(held));
 }

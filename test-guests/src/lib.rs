@@ -83,6 +83,7 @@ const ROUTES: &[(&str, Route)] = &[
     ("/page-gated", page::run_gated),
     ("/page-spin", page::run_spinning),
     ("/gate", gate::run),
+    ("/spin-gate", gate::run_spinning),
     ("/page.css", page::run_asset),
     ("/page.js", page::run_asset),
 ];

@@ -89,6 +89,14 @@ impl Host {
     /// Starts `push-host --listen 127.0.0.1:0 ARGS...` (ARGS choose the
     /// handler) with `RUST_LOG=filter`.
     pub fn start_with(args: &[&str], filter: &str) -> Host {
+        let mut host = Host::spawn(args, filter);
+        host.wait_serving();
+        host
+    }
+
+    /// Starts `push-host --listen 127.0.0.1:0 ARGS...` without waiting for
+    /// it to serve (see [`Host::wait_serving`]).
+    pub fn spawn(args: &[&str], filter: &str) -> Host {
         let mut child = Command::new(push_host_bin())
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
@@ -115,12 +123,17 @@ impl Host {
                 c.notify_all();
             }
         });
-        let mut host = Host {
+        Host {
             child,
             addr: "0.0.0.0:0".parse().unwrap(),
             scheme: String::new(),
             log,
-        };
+        }
+    }
+
+    /// Waits for the `Serving HTTP/2 on URL` line; sets `addr` and `scheme`.
+    pub fn wait_serving(&mut self) {
+        let host = self;
         let line = host
             .wait_for_log("Serving HTTP/2 on ", Duration::from_secs(60))
             .unwrap_or_else(|| panic!("push-host did not start; log:\n{}", host.log()));
@@ -131,7 +144,6 @@ impl Host {
         host.scheme = scheme.to_string();
         let addr = addr.trim_end_matches('/');
         host.addr = addr.parse().expect("address in the Serving line");
-        host
     }
 
     /// `http://ADDR` (or `https://`) with no trailing slash.
@@ -157,6 +169,19 @@ impl Host {
             if now >= deadline {
                 return None;
             }
+            s = c.wait_timeout(s, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Waits until the whole log so far satisfies `done` (each new line
+    /// wakes it); panics with the log after `timeout`.
+    pub fn wait_until(&self, timeout: Duration, done: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + timeout;
+        let (m, c) = &*self.log;
+        let mut s = m.lock().unwrap();
+        while !done(&s) {
+            let now = Instant::now();
+            assert!(now < deadline, "the log never got there; log:\n{s}");
             s = c.wait_timeout(s, deadline - now).unwrap().0;
         }
     }

@@ -22,6 +22,8 @@ pub const DATA: u8 = 0x0;
 pub const HEADERS: u8 = 0x1;
 /// RST_STREAM frame type.
 pub const RST_STREAM: u8 = 0x3;
+/// PING frame type.
+pub const PING: u8 = 0x6;
 /// PUSH_PROMISE frame type.
 pub const PUSH_PROMISE: u8 = 0x5;
 /// GOAWAY frame type.

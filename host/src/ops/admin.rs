@@ -1,8 +1,9 @@
 //! The admin listener (`--admin-listen ADDR`, keep it on loopback):
 //! `/metrics` (Prometheus text format), `/healthz` (the process answers),
-//! `/readyz` (200 while serving, 503 once draining for shutdown). It is
-//! only started once every component has loaded, so a probe that gets an
-//! answer at all is talking to a host that is ready or draining.
+//! `/readyz` (503 `loading` until every component has loaded and the
+//! listener is bound, then 200 while serving, 503 `draining` once shutting
+//! down). It starts before the components load, so probes get an answer
+//! during a cold compile.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,17 +17,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ops::metrics::Metrics;
 
-/// Serves the admin endpoints on `listener` until `shutdown` is cancelled
-/// and the process exits (readiness then turns 503).
-pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, shutdown: CancellationToken) {
+/// Serves the admin endpoints on `listener` until the process exits:
+/// ready once `loaded` is cancelled, draining once `shutdown` is.
+pub async fn serve_admin(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    loaded: CancellationToken,
+    shutdown: CancellationToken,
+) {
     loop {
         let Ok((socket, _)) = listener.accept().await else {
             continue;
         };
-        let (metrics, shutdown) = (metrics.clone(), shutdown.clone());
+        let (metrics, loaded, shutdown) = (metrics.clone(), loaded.clone(), shutdown.clone());
         tokio::spawn(async move {
             let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                let response = answer(request.uri().path(), &metrics, &shutdown);
+                let response = answer(request.uri().path(), &metrics, &loaded, &shutdown);
                 async move { Ok::<_, Infallible>(response) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
@@ -36,7 +42,12 @@ pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>, shutdown:
     }
 }
 
-fn answer(path: &str, metrics: &Metrics, shutdown: &CancellationToken) -> http::Response<Full<Bytes>> {
+fn answer(
+    path: &str,
+    metrics: &Metrics,
+    loaded: &CancellationToken,
+    shutdown: &CancellationToken,
+) -> http::Response<Full<Bytes>> {
     let (status, content_type, body) = match path {
         "/metrics" => (
             200,
@@ -45,6 +56,7 @@ fn answer(path: &str, metrics: &Metrics, shutdown: &CancellationToken) -> http::
         ),
         "/healthz" => (200, "text/plain", "ok\n".to_string()),
         "/readyz" if shutdown.is_cancelled() => (503, "text/plain", "draining\n".to_string()),
+        "/readyz" if !loaded.is_cancelled() => (503, "text/plain", "loading\n".to_string()),
         "/readyz" => (200, "text/plain", "ready\n".to_string()),
         _ => (
             404,

@@ -107,8 +107,17 @@ impl Runtime {
             .await;
         let response = match outcome {
             Some((Ok(()), _, Some(Ok(response)))) => response,
-            Some((Ok(()), _, Some(Err(why)))) => {
-                tracing::warn!("{push_tag}: not pushed: {why}");
+            // The response was refused first (e.g. a body over the cap): a
+            // failure of the guest after that follows from it.
+            Some((result, _, Some(Err(why)))) => {
+                let then = match result {
+                    Ok(()) => String::new(),
+                    Err(e) => match self.failure(Some(Err(e)), &store) {
+                        Some(Failure::Trapped { kind, .. }) => format!(" (the guest then trapped: {kind})"),
+                        _ => " (the guest then ran out of time)".to_string(),
+                    },
+                };
+                tracing::warn!("{push_tag}: not pushed: {why}{then}");
                 return false;
             }
             Some((Ok(()), _, None)) => {
