@@ -49,6 +49,13 @@ fn headers_with_room(fields: &[(String, Vec<u8>)], extra: usize) -> Result<Heade
     Ok(map)
 }
 
+/// Whether `value` is a content-length (1*DIGIT) of `len`.
+fn is_length(value: &[u8], len: usize) -> bool {
+    !value.is_empty()
+        && value.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(value).ok().and_then(|s| s.parse::<usize>().ok()) == Some(len)
+}
+
 /// Builds the head of a response (main or pushed): status 200–599, valid
 /// headers, and a `content-length` that matches the body (added if absent).
 pub fn response(status: u16, fields: &[(String, Vec<u8>)], body_len: usize) -> Result<http::Response<()>, String> {
@@ -57,14 +64,18 @@ pub fn response(status: u16, fields: &[(String, Vec<u8>)], body_len: usize) -> R
     }
     let status = StatusCode::from_u16(status).map_err(|_| format!("invalid status {status}"))?;
     let mut headers = headers_with_room(fields, 1)?;
-    match headers.get(http::header::CONTENT_LENGTH) {
-        Some(v) if v.to_str().ok().and_then(|s| s.parse::<usize>().ok()) != Some(body_len) => {
+    let mut lengths = headers.get_all(http::header::CONTENT_LENGTH).iter();
+    match (lengths.next(), lengths.next()) {
+        (Some(_), Some(_)) => return Err("more than one content-length".into()),
+        // Digits only (RFC 9110 section 8.6): `+5` parses as a number but
+        // is not a valid content-length.
+        (Some(v), None) if !is_length(v.as_bytes(), body_len) => {
             return Err(format!(
                 "content-length {v:?} does not match the body's {body_len} bytes"
             ));
         }
-        Some(_) => {}
-        None => {
+        (Some(_), None) => {}
+        (None, _) => {
             headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body_len));
         }
     }
@@ -176,6 +187,13 @@ mod tests {
         assert_eq!(r.headers()["content-length"], "5");
         assert!(response(200, &h("content-length", b"4"), 5).is_err());
         assert!(response(204, &h("content-length", b"0"), 0).is_ok());
+        // Found by the `validate` fuzz target: a sign, or a second length.
+        assert!(response(200, &h("content-length", b"+5"), 5).is_err());
+        let two = [
+            ("content-length".to_string(), b"5".to_vec()),
+            ("content-length".to_string(), b"6".to_vec()),
+        ];
+        assert!(response(200, &two, 5).is_err());
     }
 
     #[test]

@@ -21,7 +21,16 @@ impl Route {
         if host.is_empty() {
             return Err("no host name".into());
         }
-        if host.contains(':') && !host.starts_with('[') {
+        if let Some(inside) = host.strip_prefix('[') {
+            // An IPv6 literal: `[addr]` and nothing after it.
+            match inside.split_once(']') {
+                Some((addr, "")) if !addr.is_empty() && !addr.contains(['[', ']']) => {}
+                Some((_, rest)) if rest.starts_with(':') => {
+                    return Err("ports are ignored when routing: leave the port out".into());
+                }
+                _ => return Err("not a host name".into()),
+            }
+        } else if host.contains(':') {
             return Err("ports are ignored when routing: leave the port out".into());
         }
         if !host
@@ -124,9 +133,16 @@ mod tests {
             "local host",
             "localhost/a?b",
             "localhost//x",
+            // Found by the `route` fuzz target: a bracketed host with a
+            // port, or anything after the bracket, never matched.
+            "[::1]:8080",
+            "[a]x",
+            "[]",
+            "[::1",
         ] {
             assert!(Route::parse(bad).is_err(), "{bad:?}");
         }
+        assert!(Route::parse("[::1]/api").is_ok());
         assert_eq!(
             Route::parse("localhost/shop/").unwrap(),
             Route::parse("LocalHost/shop").unwrap()
