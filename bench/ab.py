@@ -2,7 +2,7 @@
 run alternately in one sitting, the way every request-path change in
 bench/results/changes.md was measured.
 
-    python3 bench/ab.py [--rounds 5] [--duration 5] [--native] [--module M] BIN_A BIN_B ...
+    python3 bench/ab.py [--rounds 5] [--duration 5] [--native] [--module M] [--h2load PATH] BIN_A BIN_B ...
 
 Each BIN is a push-host binary (copy the "before" build aside first, e.g.
 `cp target/release/push-host /tmp/push-host.before`). Each round starts every
@@ -11,13 +11,16 @@ with --native), and loads it from core 1 with `push-bench -c 8 -m 8 --pushes 3`
 (the same settings as bench/run). Prints, per binary, the median and the
 minimum of CPU per request and the median requests/s and p99. On a noisy VM
 the minimum is the steadier of the two: interference only ever adds.
+With --h2load PATH (e.g. a `wasi:http` module, which has no seed to push),
+each round loads `PATH` with `h2load -n N -c 8 -m 8` instead (no pushes,
+no p99), as bench/run's no-push rows do.
 """
 
 import argparse
 import statistics
 import sys
 
-from run import GUESTS, PUSH_HOST_BENCH_FLAGS, Server, free_port, push_bench
+from run import GUESTS, PUSH_HOST_BENCH_FLAGS, Server, free_port, h2load, push_bench
 
 
 def main():
@@ -27,6 +30,8 @@ def main():
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--native", action="store_true", help="serve --native-seed instead of the wasm seed")
     ap.add_argument("--module", default=str(GUESTS / "http2_service.wasm"), help="the wasm seed to serve")
+    ap.add_argument("--h2load", metavar="PATH", help="load PATH with h2load instead of the seed with push-bench")
+    ap.add_argument("--h2load-requests", type=int, default=60000)
     args = ap.parse_args()
     args.connections, args.streams, args.warmup = 8, 8, 1
 
@@ -37,9 +42,14 @@ def main():
             handler = ["--native-seed"] if args.native else ["--module", args.module]
             argv = [binary, *handler, "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS]
             with Server(argv, port) as server:
-                out, _ = push_bench(port, server.proc.pid, args)
+                if args.h2load:
+                    url = f"http://127.0.0.1:{port}{args.h2load}"
+                    out, _ = h2load(url, server.proc.pid, ["-c", "8", "-m", "8"], args)
+                    out["p99_ms"] = 0.0
+                else:
+                    out, _ = push_bench(port, server.proc.pid, args)
             if out["errors"]:
-                sys.exit(f"{binary}: {out['errors']} errors in round {r}: {out['errors_by_kind']}")
+                sys.exit(f"{binary}: {out['errors']} errors in round {r}: {out.get('errors_by_kind', '')}")
             results[binary].append(out)
             print(
                 f"round {r} {binary}: {out['requests_per_sec']:.0f} req/s, "
