@@ -97,46 +97,76 @@ fn rss_kib(pid: u32) -> u64 {
         .expect("VmRSS")
 }
 
-#[tokio::test]
+/// The only instance slot is held by a guest at the test's gate, so the
+/// next request certainly finds none free: it waits the queue timeout, then
+/// gets 503 with `retry-after`; once the gate opens, requests are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_instance_limit_requests_wait_then_get_503_with_retry_after() {
-    let host = test_host(&["--max-concurrent", "1", "--queue-timeout-ms", "200"]);
+    let gate = support::gate::Gate::new();
+    let host = test_host(&[
+        "--max-concurrent",
+        "1",
+        "--queue-timeout-ms",
+        "200",
+        "--allow-outbound-host",
+        &gate.origin(),
+    ]);
     let addr = host.addr;
     let mut busy = h2c::connect(host.addr, true).await;
-    let holder = tokio::spawn(async move { h2c::get(&mut busy, addr, "/spin-ms?ms=1500").await });
-    host.expect_log_async("stdout: spin-ms: started").await;
+    let path = format!("/gate?url={}", gate.url());
+    let holder = tokio::spawn(async move { h2c::get(&mut busy, addr, &path).await });
+    assert!(tokio::task::block_in_place(
+        || gate.wait_arrivals(1, Duration::from_secs(30))
+    ));
     let mut other = h2c::connect(host.addr, true).await;
     let r = h2c::get(&mut other, host.addr, "/hello").await.response;
     assert_eq!(r.status, 503);
     assert_eq!(r.headers["retry-after"], "1");
     host.expect_log("GET /hello: 503: no instance free within 200 ms");
+    gate.open();
     let held = holder.await.unwrap();
-    assert_eq!(held.response.text(), "spun 1500 ms");
+    assert_eq!(held.response.text(), "gate opened");
     h2c::assert_hello(&mut other, host.addr).await;
 }
 
-#[tokio::test]
+/// A request that finds the only slot taken (by a guest at the test's
+/// gate) queues, and is served once the gate opens and the slot frees,
+/// after the holder's own line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_request_is_served_when_an_instance_frees_before_the_queue_timeout() {
+    let gate = support::gate::Gate::new();
     let host = Host::start_logging(
         &guest("test_guests"),
-        &["--max-concurrent", "1", "--queue-timeout-ms", "20000"],
+        &[
+            "--max-concurrent",
+            "1",
+            "--queue-timeout-ms",
+            "600000",
+            "--allow-outbound-host",
+            &gate.origin(),
+        ],
         "info,push_host=debug",
     );
     let addr = host.addr;
     let mut busy = h2c::connect(host.addr, true).await;
-    let holder = tokio::spawn(async move { h2c::get(&mut busy, addr, "/spin-ms?ms=300").await });
-    host.expect_log_async("stdout: spin-ms: started").await;
+    let path = format!("/gate?url={}", gate.url());
+    let holder = tokio::spawn(async move { h2c::get(&mut busy, addr, &path).await });
+    assert!(tokio::task::block_in_place(
+        || gate.wait_arrivals(1, Duration::from_secs(30))
+    ));
     let mut other = h2c::connect(host.addr, true).await;
-    h2c::assert_hello(&mut other, host.addr).await;
-    // It waited in the queue, and ran only once /spin-ms had finished.
-    host.expect_log("GET /hello: queued: all 1 instances busy");
-    host.expect_log("GET /spin-ms?ms=300: handled");
-    host.expect_log("GET /hello: handled");
-    let spun = host
-        .log_position("GET /spin-ms?ms=300: handled")
-        .expect("spin-ms handled");
-    let hello = host.log_position("GET /hello: handled").expect("hello handled");
-    assert!(spun < hello, "log:\n{}", host.log());
-    assert_eq!(holder.await.unwrap().response.text(), "spun 300 ms");
+    let hello = tokio::spawn(async move { h2c::get(&mut other, addr, "/hello").await });
+    host.expect_log_async("GET /hello: queued: all 1 instances busy").await;
+    gate.open();
+    let hello = hello.await.unwrap();
+    assert_eq!((hello.response.status, hello.response.text().as_str()), (200, "hello"));
+    // It ran only once the gate's request had finished.
+    let gated = host
+        .log_position(&format!("GET /gate?url={}: handled", gate.url()))
+        .expect("the gate's request");
+    let served = host.log_position("GET /hello: handled").expect("hello handled");
+    assert!(gated < served, "log:\n{}", host.log());
+    assert_eq!(holder.await.unwrap().response.text(), "gate opened");
 }
 
 #[tokio::test]
