@@ -48,7 +48,7 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
 fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   echo "installing cargo-fuzz" >&2
-  cargo +nightly install cargo-fuzz --locked
+  cargo +nightly install cargo-fuzz --version 0.13.2 --locked
 fi
 
 # Build every target once, so that each run's time is fuzzing only.
