@@ -164,6 +164,22 @@ fn early_hints_off_sends_no_103_and_no_links() {
     assert_eq!(status_and_links(&out), [":status: 200"], "{out}");
 }
 
+/// GET `path` on a recorded connection whose client has push off; returns
+/// once the first HEADERS of stream 1 (a 103 or the response) is received.
+async fn first_headers_without_push(host: &Host, path: &str) -> (wire::Recording, h2::client::ResponseFuture) {
+    let mut builder = h2::client::Builder::new();
+    builder.enable_push(false);
+    let mut rec = wire::connect(host.addr, &builder).await;
+    let request = http::Request::get(format!("{}{path}", host.url())).body(()).unwrap();
+    let (response, _) = rec.send.send_request(request, true).unwrap();
+    rec.frames
+        .wait_until(Duration::from_secs(30), |frames| {
+            frames.iter().any(|f| f.kind == wire::HEADERS && f.stream == 1)
+        })
+        .await;
+    (rec, response)
+}
+
 /// The 103 goes out while the handler is still making its response:
 /// `/page-gated` promises two assets and then waits at the test's gate. The
 /// 103 (the first HEADERS on the stream; the response cannot have been sent
@@ -174,18 +190,7 @@ fn early_hints_off_sends_no_103_and_no_links() {
 async fn the_103_arrives_while_the_handler_is_still_working() {
     let gate = Gate::new();
     let host = Host::start(&guest("test_guests"), &["--allow-outbound-host", &gate.origin()]);
-    let mut builder = h2::client::Builder::new();
-    builder.enable_push(false);
-    let mut rec = wire::connect(host.addr, &builder).await;
-    let request = http::Request::get(format!("{}/page-gated?url={}", host.url(), gate.url()))
-        .body(())
-        .unwrap();
-    let (response, _) = rec.send.send_request(request, true).unwrap();
-    rec.frames
-        .wait_until(Duration::from_secs(30), |frames| {
-            frames.iter().any(|f| f.kind == wire::HEADERS && f.stream == 1)
-        })
-        .await;
+    let (rec, response) = first_headers_without_push(&host, &format!("/page-gated?url={}", gate.url())).await;
     // The gate is still closed: that HEADERS cannot be the response.
     assert!(tokio::task::block_in_place(
         || gate.wait_arrivals(1, Duration::from_secs(30))
@@ -214,18 +219,7 @@ async fn the_103_arrives_while_the_handler_is_still_working() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_103_of_a_computing_handler_precedes_its_response_by_the_computation() {
     let host = Host::start(&guest("test_guests"), &[]);
-    let mut builder = h2::client::Builder::new();
-    builder.enable_push(false);
-    let mut rec = wire::connect(host.addr, &builder).await;
-    let request = http::Request::get(format!("{}/page-spin?ms=1000", host.url()))
-        .body(())
-        .unwrap();
-    let (response, _) = rec.send.send_request(request, true).unwrap();
-    rec.frames
-        .wait_until(Duration::from_secs(30), |frames| {
-            frames.iter().any(|f| f.kind == wire::HEADERS && f.stream == 1)
-        })
-        .await;
+    let (_rec, response) = first_headers_without_push(&host, "/page-spin?ms=1000").await;
     let hinted = Instant::now();
     let response = response.await.expect("the page");
     let gap = hinted.elapsed();

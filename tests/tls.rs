@@ -214,17 +214,11 @@ fn bad_certificates_and_keys_stop_start_up_naming_the_file() {
     );
 }
 
-/// A real browser: headless Chromium (Debian `chromium`) loads a page over
-/// TLS and HTTP/2. Browsers disable push, so the host announces the page's
-/// stylesheet and script in a 103 Early Hints; the browser then requests
-/// both, and its script runs (the dumped DOM shows what it added).
-#[test]
-fn headless_chromium_gets_early_hints_and_renders_the_page() {
-    let pki = Pki::new("chromium");
-    let host = pki.start(&guest("test_guests"));
-    let profile = pki.dir.join("chromium-profile");
-    let url = format!("{}/page", host.url());
-    let out = run_bounded(
+/// Headless Chromium's `--dump-dom` of `url` (120 s at most), trusting any
+/// certificate, with a profile in `dir`.
+fn chromium_dump_dom(dir: &Path, url: &str) -> std::process::Output {
+    let profile = dir.join("chromium-profile");
+    run_bounded(
         Command::new("chromium")
             .args([
                 "--headless",
@@ -235,9 +229,20 @@ fn headless_chromium_gets_early_hints_and_renders_the_page() {
                 &format!("--user-data-dir={}", profile.display()),
                 "--dump-dom",
             ])
-            .arg(&url),
+            .arg(url),
         Duration::from_secs(120),
-    );
+    )
+}
+
+/// A real browser: headless Chromium (Debian `chromium`) loads a page over
+/// TLS and HTTP/2. Browsers disable push, so the host announces the page's
+/// stylesheet and script in a 103 Early Hints; the browser then requests
+/// both, and its script runs (the dumped DOM shows what it added).
+#[test]
+fn headless_chromium_gets_early_hints_and_renders_the_page() {
+    let pki = Pki::new("chromium");
+    let host = pki.start(&guest("test_guests"));
+    let out = chromium_dump_dom(&pki.dir, &format!("{}/page", host.url()));
     let dom = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -285,25 +290,10 @@ fn chromium_fetches_the_hinted_assets_while_the_page_is_being_made() {
             "120000",
         ],
     );
-    let profile = pki.dir.join("chromium-profile");
     let url = format!("{}/page-gated?url={}", host.url(), gate.url());
     let page_line = format!("GET /page-gated?url={}: handled in", gate.url());
-    let browser = std::thread::spawn(move || {
-        run_bounded(
-            Command::new("chromium")
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--ignore-certificate-errors",
-                    &format!("--user-data-dir={}", profile.display()),
-                    "--dump-dom",
-                ])
-                .arg(&url),
-            Duration::from_secs(120),
-        )
-    });
+    let dir = pki.dir.clone();
+    let browser = std::thread::spawn(move || chromium_dump_dom(&dir, &url));
     let held = gate.wait_arrivals(1, Duration::from_secs(60));
     let hinted = host.wait_for_log("103 Early Hints sent: /page.css, /page.js", Duration::from_secs(30));
     let css = host.wait_for_log("GET /page.css: handled in", Duration::from_secs(30));
