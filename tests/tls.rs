@@ -276,19 +276,10 @@ fn headless_chromium_gets_early_hints_and_renders_the_page() {
 fn chromium_fetches_the_hinted_assets_while_the_page_is_being_made() {
     let pki = Pki::new("chromium-gated");
     let gate = Gate::new();
-    let host = Host::start(
+    let host = pki.start_with(
         &guest("test_guests"),
-        &[
-            "--tls-cert",
-            pki.cert.to_str().unwrap(),
-            "--tls-key",
-            pki.key.to_str().unwrap(),
-            "--allow-outbound-host",
-            &gate.origin(),
-            // The page waits for the test, not the deadline.
-            "--timeout-ms",
-            "120000",
-        ],
+        // The page waits for the test, not the deadline.
+        &["--allow-outbound-host", &gate.origin(), "--timeout-ms", "120000"],
     );
     let url = format!("{}/page-gated?url={}", host.url(), gate.url());
     let page_line = format!("GET /page-gated?url={}: handled in", gate.url());
@@ -386,17 +377,7 @@ fn pkcs1_rsa_and_sec1_ec_keys_load() {
 #[test]
 fn a_tls_client_that_sends_no_preface_is_closed_at_the_handshake_timeout() {
     let pki = Pki::new("no-preface");
-    let host = Host::start(
-        &guest("test_guests"),
-        &[
-            "--tls-cert",
-            pki.cert.to_str().unwrap(),
-            "--tls-key",
-            pki.key.to_str().unwrap(),
-            "--handshake-timeout-s",
-            "0.5",
-        ],
-    );
+    let host = pki.start_with(&guest("test_guests"), &["--handshake-timeout-s", "0.5"]);
     // -ign_eof: stdin (empty) does not end the session; the server must.
     let (_, out) = run(
         "openssl",

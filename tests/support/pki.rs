@@ -60,14 +60,18 @@ impl Pki {
 
     /// Starts push-host on `module` with this certificate and key.
     pub fn start(&self, module: &Path) -> Host {
-        Host::start(
-            module,
-            &[
-                "--tls-cert",
-                self.cert.to_str().unwrap(),
-                "--tls-key",
-                self.key.to_str().unwrap(),
-            ],
-        )
+        self.start_with(module, &[])
+    }
+
+    /// Like [`Pki::start`], with `extra` flags.
+    pub fn start_with(&self, module: &Path, extra: &[&str]) -> Host {
+        let mut args = vec![
+            "--tls-cert",
+            self.cert.to_str().unwrap(),
+            "--tls-key",
+            self.key.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        Host::start(module, &args)
     }
 }
