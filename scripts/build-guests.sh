@@ -6,9 +6,12 @@
 # changed). All land in target/wasm32-wasip2/release/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The toolchain rust-toolchain.toml pins (rustup does not install it on use).
+rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
-  -p hello -p http2-service -p wasi-http-page -p test-guests -p test-guests-http "$@"
+  -p hello -p http2-service -p http2-service-p3 -p spin-push -p wasi-http-page \
+  -p test-guests -p test-guests-http -p test-guests-spin "$@"
 examples/http2-service-py/build.sh
 examples/http2-service-js/build.sh
 examples/wasi-http-page-js/build.sh

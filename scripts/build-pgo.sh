@@ -17,6 +17,8 @@
 # rustup's llvm-tools component for llvm-profdata.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The toolchain rust-toolchain.toml pins (rustup does not install it on use).
+rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 root=$PWD
 triple=$(rustc -vV | sed -n 's/^host: //p')
 

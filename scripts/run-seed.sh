@@ -4,6 +4,8 @@
 # --listen ADDR; any push-host flag may follow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The toolchain rust-toolchain.toml pins (rustup does not install it on use).
+rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 -p http2-service
 exec cargo run --release -p push-host -- --module target/wasm32-wasip2/release/http2_service.wasm "$@"

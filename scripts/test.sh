@@ -12,6 +12,8 @@
 # failed. Extra arguments go to `cargo test`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The toolchain rust-toolchain.toml pins (rustup does not install it on use).
+rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 limit=${PUSH_HOST_TEST_TIMEOUT:-2700}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -65,6 +65,10 @@
 //!   promise that was sent and awaits its [`Caller::push`].
 //! - [`Caller`] (`caller.rs`): `promise`, `respond`, `push`.
 //! - [`Error`] (`error.rs`): the WIT `error` variant as a Rust error type.
+//! - [`p3`] (`p3/`, feature `p3`): push from a standard `wasi:http@0.3`
+//!   handler (`push:handler@0.2.0`), with `spin-sdk` 7
+//!   (`p3::Pusher::for_http`) or the `wasip3` crate
+//!   (`p3::Pusher::for_request`).
 //!
 //! On targets other than `wasm32` the crate still compiles (so handler crates
 //! can be checked, linted and unit-tested natively, and their logic can be
@@ -78,6 +82,8 @@ mod caller;
 mod error;
 mod export;
 mod headers;
+#[cfg(feature = "p3")]
+pub mod p3;
 mod promise;
 mod request;
 mod response;

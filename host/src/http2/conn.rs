@@ -207,7 +207,7 @@ impl ConnShared {
     pub fn try_reserve_push(self: &Arc<Self>) -> Result<PushSlot, usize> {
         let max = self.max_send_streams.load(Ordering::Relaxed);
         self.open_pushes
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |open| {
                 (open < max).then_some(open + 1)
             })
             .map(|_| PushSlot(Some(self.clone())))

@@ -5,6 +5,7 @@
 //! WIT interface.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::watch;
@@ -55,6 +56,21 @@ pub struct CallerState {
     pub(crate) report: Report,
     /// The request body, when it is streamed to the guest (not yet read).
     body_stream: Option<StreamedBody>,
+    /// Set while the main response's body streams after its headers went
+    /// out through [`Self::send_head`]: promises are still allowed. Cleared
+    /// (by the body's sender) just before END_STREAM is queued.
+    body_open: Arc<AtomicBool>,
+}
+
+/// Where a main response's body goes once [`CallerState::send_head`] sent its head.
+pub enum HeadSent {
+    /// The h2 stream (`None`: the head ended the stream).
+    H2(Option<h2::SendStream<Bytes>>),
+    /// The HTTP/1.1 reply: head and body go together.
+    Http1(
+        tokio::sync::oneshot::Sender<http::Response<crate::http2::responder::ReplyBody>>,
+        http::Response<()>,
+    ),
 }
 
 /// Decides whether a promised (authority, path) routes to the promising tenant.
@@ -90,6 +106,7 @@ impl CallerState {
             owns: None,
             report: Report::default(),
             body_stream: None,
+            body_open: Arc::default(),
         }
     }
 
@@ -118,6 +135,7 @@ impl CallerState {
             owns: None,
             report: Report::default(),
             body_stream: None,
+            body_open: Arc::default(),
         }
     }
 
@@ -148,7 +166,7 @@ impl CallerState {
     pub async fn promise_stream(&mut self, p: WitPushPromise) -> Result<PromisedStream, WitError> {
         let c = self;
         c.unpark(false);
-        if c.responded {
+        if c.responded && !c.body_open.load(Ordering::Acquire) {
             return Err(WitError::Closed);
         }
         match c.respond.as_mut() {
@@ -228,6 +246,11 @@ impl CallerState {
                 )));
             }
         };
+        // The main body may have ended while this promise waited above: a
+        // PUSH_PROMISE after the parent's END_STREAM breaks the connection.
+        if c.responded && !c.body_open.load(Ordering::Acquire) {
+            return Err(WitError::Closed);
+        }
         let pushed = match send.push_request(request) {
             Ok(pushed) => pushed,
             Err(e) => {
@@ -362,6 +385,60 @@ impl CallerState {
         Some(respond)
     }
 
+    /// Sends the head of a main response the host streams itself (a
+    /// standard guest's), with the 103 and `link` headers of paths promised
+    /// while push was off. On h2 the response handle stays here, so the
+    /// guest may go on promising while the body streams, until the body's
+    /// sender clears [`Self::body_open`]. `Err`: answered already, or h2
+    /// refused the head.
+    pub fn send_head(&mut self, mut head: http::Response<()>, end: bool) -> Result<HeadSent, String> {
+        self.unpark(true);
+        if self.responded {
+            return Err("the response was already sent".into());
+        }
+        let status = head.status().as_u16();
+        if !self.hints.is_empty() {
+            hints::add_links(&mut head, &self.hints);
+        }
+        match self.respond.take() {
+            None => Err("the stream is closed".into()),
+            Some(Responder::Http1(reply)) => {
+                self.responded = true;
+                self.report.status = Some(status);
+                Ok(HeadSent::Http1(reply, head))
+            }
+            Some(Responder::H2(mut send)) => {
+                self.responded = true;
+                self.report.status = Some(status);
+                if !self.hints.is_empty() && self.early.is_none() {
+                    hints::send_early(&mut send, &self.hints, &self.tag);
+                }
+                self.body_open.store(!end, Ordering::Release);
+                let sent = send.send_response(head, end);
+                self.respond = Some(Responder::H2(send));
+                // Pushed responses (a 0.2 guest's) follow the main head,
+                // and stream beside its body.
+                self.main_done = true;
+                if let Some(tx) = self.main_sent.take() {
+                    let _ = tx.send(true);
+                }
+                match sent {
+                    Ok(stream) => Ok(HeadSent::H2((!end).then_some(stream))),
+                    Err(e) => {
+                        self.body_open.store(false, Ordering::Release);
+                        Err(format!("h2 refused the response: {e}"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The flag [`Self::send_head`] set, for the body's sender to clear
+    /// before END_STREAM.
+    pub fn body_open(&self) -> Arc<AtomicBool> {
+        self.body_open.clone()
+    }
+
     /// Gives the request body to the guest as it arrives (see
     /// [`Self::take_body_stream`]).
     pub(crate) fn set_body_stream(&mut self, body: StreamedBody) {
@@ -375,6 +452,7 @@ impl CallerState {
 
     /// Marks the main body as sent: pushed bodies may follow.
     pub fn main_body_sent(&mut self) {
+        self.body_open.store(false, Ordering::Release);
         self.main_done = true;
         if let Some(tx) = self.main_sent.take() {
             let _ = tx.send(true);
@@ -416,6 +494,7 @@ impl CallerState {
 
     /// The unused response handle, if the guest never responded.
     pub fn take_unanswered(&mut self) -> Option<Responder> {
+        self.body_open.store(false, Ordering::Release);
         self.unpark(false);
         if self.responded { None } else { self.respond.take() }
     }

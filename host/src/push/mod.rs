@@ -7,9 +7,13 @@
 //!   the per-request push limit).
 //! - `promised.rs`: the `promised` resource (a promised stream not yet
 //!   answered; dropped unanswered, it is reset with CANCEL).
-//! - `generated.rs`: `bindgen!` for `wit/push.wit`, and nothing else; the
-//!   rest of the host uses its re-exports.
+//! - `pusher.rs`: the resources of `push:handler/push@0.2.0` (a
+//!   `wasi:http@0.3` guest's push, bound to one request).
+//! - `generated.rs`: `bindgen!` for `wit/push.wit` (0.1.0) and
+//!   `wit/0.2.0/` (0.2.0), and nothing else; the rest of the host uses its
+//!   re-exports.
 
 pub mod caller_state;
 pub(crate) mod generated;
 pub mod promised;
+pub mod pusher;

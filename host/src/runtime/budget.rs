@@ -39,7 +39,7 @@ impl Budget {
     /// Reserves `bytes` if they fit.
     fn try_take(&self, bytes: usize) -> bool {
         self.used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |used| {
                 used.checked_add(bytes).filter(|total| *total <= self.limit)
             })
             .is_ok()

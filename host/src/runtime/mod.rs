@@ -29,6 +29,7 @@ use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
 };
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p3::bindings::ServicePre as HttpServicePre;
 
 use crate::config::AllowedHost;
 use crate::config::{EPOCH_TICK, Grants, Limits};
@@ -41,7 +42,7 @@ use crate::runtime::budget::{Budget, Reservation};
 use crate::runtime::cache::CompileCache;
 use crate::runtime::state::{HostState, MemoryLimiter};
 use crate::runtime::stdio::GuestLogLimit;
-use crate::runtime::wasi_http::p2::proxy;
+use crate::runtime::wasi_http::serve::HttpPre;
 
 /// Why a component could not be loaded; each names the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +88,7 @@ pub enum LoadError {
     },
     /// The component does not export the handler interface.
     #[error(
-        "{} exports neither push:handler/handler@0.1.0 nor wasi:http/incoming-handler@0.2: {message}",
+        "{} exports none of push:handler/handler@0.1.0, wasi:http/incoming-handler@0.2 and wasi:http/handler@0.3: {message}",
         path.display()
     )]
     NoHandler {
@@ -186,8 +187,17 @@ impl Sandbox {
         // Outgoing requests are denied unless the tenant allows the host.
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        // WASI 0.3 beside it: a 0.3 component may import 0.2 interfaces too
+        // (componentize-py's import wasi:io/poll@0.2).
+        wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         crate::push::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        crate::push::generated::v2::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         if pool.deadlines {
             start_epoch_ticker(&engine);
         }
@@ -219,16 +229,29 @@ impl Sandbox {
 enum World {
     /// `push:handler/service`: handle + promise/respond/push.
     Push(ServicePre<HostState>),
-    /// `wasi:http/proxy`: a standard incoming handler (push from its
+    /// `wasi:http/proxy@0.2`: a standard incoming handler (push from its
     /// `link` preload headers).
     Proxy(ProxyPre<HostState>),
+    /// `wasi:http/service@0.3`: a standard async handler (push from its
+    /// `link` preload headers, or through `push:handler/push@0.2.0`).
+    Service(HttpServicePre<HostState>),
 }
 
 impl World {
     fn name(&self) -> &'static str {
         match self {
             World::Push(_) => "push:handler/service",
-            World::Proxy(_) => "wasi:http/proxy (incoming-handler)",
+            World::Proxy(_) => "wasi:http/proxy@0.2 (incoming-handler)",
+            World::Service(_) => "wasi:http/service@0.3 (handler)",
+        }
+    }
+
+    /// The standard component, if it is one.
+    fn http(&self) -> Option<HttpPre<'_>> {
+        match self {
+            World::Push(_) => None,
+            World::Proxy(pre) => Some(HttpPre::P2(pre)),
+            World::Service(pre) => Some(HttpPre::P3(pre)),
         }
     }
 }
@@ -304,8 +327,9 @@ impl Runtime {
             })?;
         let pre = match ServicePre::new(instance_pre.clone()) {
             Ok(pre) => World::Push(pre),
-            Err(push) => match ProxyPre::new(instance_pre) {
+            Err(push) => match ProxyPre::new(instance_pre.clone()) {
                 Ok(pre) => World::Proxy(pre),
+                Err(_) if let Ok(pre) = HttpServicePre::new(instance_pre) => World::Service(pre),
                 Err(_) => {
                     return Err(LoadError::NoHandler {
                         path: path.clone(),
@@ -436,15 +460,18 @@ impl Runtime {
                 Ok(())
             }
             (World::Proxy(pre), None) => pre.instantiate_async(&mut store).await.map(drop),
-            (World::Proxy(pre), Some(request)) => {
-                let (result, _, response) = proxy::exchange(
-                    &mut store,
-                    pre,
-                    request,
-                    proxy::IncomingBody::Read(request.body.clone()),
-                    proxy::buffered,
-                )
-                .await;
+            (World::Service(pre), None) => pre.instantiate_async(&mut store).await.map(drop),
+            (world, Some(request)) => {
+                let http = world.http().expect("push worlds are matched above");
+                let (result, _, response) = http
+                    .exchange(
+                        &mut store,
+                        request,
+                        wasi_http::body::IncomingBody::Read(request.body.clone()),
+                        None,
+                        wasi_http::deliver::buffered,
+                    )
+                    .await;
                 result?;
                 match response {
                     Some(Ok(_)) => Ok(()),
@@ -493,7 +520,7 @@ impl Handler for Runtime {
     }
 
     fn streams_body(&self, _authority: &str, _path: &str) -> bool {
-        matches!(self.pre, World::Proxy(_))
+        !matches!(self.pre, World::Push(_))
     }
 
     /// Runs the handler for one request in a fresh instance.
@@ -519,7 +546,10 @@ impl Handler for Runtime {
                 self.run_push(pre, request, caller, tag).await
             }
             // The slot is given back before the pushes take theirs.
-            World::Proxy(pre) => self.run_proxy(pre, request, caller, tag, (permit, in_use)).await,
+            World::Proxy(_) | World::Service(_) => {
+                let http = self.pre.http().expect("a standard component");
+                self.run_http(http, request, caller, tag, (permit, in_use)).await
+            }
         }
     }
 }
@@ -591,6 +621,10 @@ fn engine(limits: &Pool) -> wasmtime::Result<Engine> {
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .epoch_interruption(limits.deadlines)
+        // wasi:http@0.3 components: component-model async (streams,
+        // futures, async exports) and the store's event loop.
+        .wasm_component_model_async(true)
+        .concurrency_support(true)
         .max_wasm_stack(1 << 20);
     // For `perf` profiles: name the compiled guest functions in
     // /tmp/perf-PID.map (see bench/README.md).

@@ -13,6 +13,7 @@ use crate::push::caller_state::CallerState;
 use crate::runtime::budget::{Budget, Reservation};
 use crate::runtime::stdio::{Channel, GuestLogLimit, LogStream};
 use crate::runtime::wasi_http::outbound::Outbound;
+use crate::runtime::wasi_http::p3::push::P3Request;
 
 /// Everything one guest instance can reach.
 pub struct HostState {
@@ -26,6 +27,8 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) caller: CallerState,
     pub(crate) limiter: MemoryLimiter,
+    /// A `wasi:http@0.3` guest's requests (made at its first request).
+    pub(crate) p3: Option<P3Request>,
 }
 
 impl HostState {
@@ -54,6 +57,7 @@ impl HostState {
             outbound: Outbound::new(allowed, tag),
             table: ResourceTable::new(),
             caller,
+            p3: None,
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
                 exceeded: false,
