@@ -1,5 +1,7 @@
 //! The seed service written in Python (componentize-py) and JavaScript
-//! (componentize-js) against `wit/push.wit`, served by the real `push-host`:
+//! (componentize-js) against `wit/push.wit`, and as `wasi:http@0.3`
+//! handlers pushing through `push:handler@0.2.0` (Rust with the `wasip3`
+//! crate, Python with componentize-py 0.25), served by the real `push-host`:
 //! the seed's exact transcript through `push-client --reject /resource2`,
 //! and, per stream, the same `nghttp -nv` frames as the Rust example.
 //!
@@ -16,7 +18,14 @@ use common::{CliRun, SEED_STORY, run_cli};
 use support::nghttp::{Recv, nghttp, received};
 use support::{Host, guest};
 
-const GUESTS: [&str; 2] = ["http2_service_py", "http2_service_js"];
+/// The 0.1 seeds in Python and JavaScript, and the 0.3 seeds that push
+/// through push:handler@0.2.0 in Rust and Python.
+const GUESTS: [&str; 4] = [
+    "http2_service_py",
+    "http2_service_js",
+    "http2_service_p3",
+    "http2_service_p3_py",
+];
 
 async fn prints_the_seed_transcript(name: &str) {
     let host = Host::start(&guest(name), &[]);
@@ -40,6 +49,16 @@ async fn python_seed_prints_the_seed_transcript() {
 #[tokio::test]
 async fn javascript_seed_prints_the_seed_transcript() {
     prints_the_seed_transcript(GUESTS[1]).await;
+}
+
+#[tokio::test]
+async fn rust_p3_seed_prints_the_seed_transcript() {
+    prints_the_seed_transcript(GUESTS[2]).await;
+}
+
+#[tokio::test]
+async fn python_p3_seed_prints_the_seed_transcript() {
+    prints_the_seed_transcript(GUESTS[3]).await;
 }
 
 /// The frames received, grouped by stream (each stream's own order), with
@@ -84,7 +103,7 @@ fn assert_seed_order(name: &str, frames: &[Recv], verbose: &str) {
 }
 
 #[test]
-fn python_and_javascript_seeds_send_the_rust_seeds_frames() {
+fn every_seed_sends_the_rust_seeds_frames() {
     let rust = Host::start(&guest("http2_service"), &[]);
     let verbose = nghttp(&["-nv", &format!("{}/http2Service", rust.url())]);
     let expected_frames = received(&verbose);

@@ -25,13 +25,14 @@ pub enum Error {
 }
 
 impl std::fmt::Display for Error {
+    /// The WIT case name, then what it means (as 0.1's [`crate::Error`]).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Error::PushDisabled => f.write_str("push disabled by the client"),
-            Error::Refused => f.write_str("push refused by the client"),
+            Error::PushDisabled => f.write_str("push-disabled: the client disabled server push"),
+            Error::Refused => f.write_str("refused: the client reset or refused the promised stream"),
             Error::Invalid(why) => write!(f, "invalid: {why}"),
-            Error::Closed => f.write_str("the stream is closed"),
-            Error::LimitExceeded(why) => write!(f, "push limit reached: {why}"),
+            Error::Closed => f.write_str("closed: the main body has ended, or the stream or connection is closed"),
+            Error::LimitExceeded(why) => write!(f, "limit-exceeded: {why}"),
         }
     }
 }

@@ -67,6 +67,7 @@ pub async fn deliver_main(
     };
     let (mut head, body) = response.into_parts();
     strip_connection_headers(&mut head.headers);
+    let length = content_length(&head.headers);
     let mut c = caller.lock().await;
     let promised = if link_push && c.can_push() {
         promise_links(&mut c, &head.headers, path, tag).await
@@ -87,7 +88,7 @@ pub async fn deliver_main(
                 let mut body = body;
                 while let Some(Ok(_)) = body.frame().await {}
             } else if let Some(stream) = stream
-                && let Err(e) = stream_body(body, stream, &body_open).await
+                && let Err(e) = stream_body(body, stream, &body_open, length).await
             {
                 tracing::info!("{tag}: response body not delivered: {e}");
             }
@@ -121,6 +122,11 @@ pub async fn deliver_main(
     }
     caller.lock().await.main_body_sent();
     Delivered::Sent(promised)
+}
+
+/// A response's declared body length.
+pub fn content_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 /// A PUSH_PROMISE for each same-origin preload link in `headers`.
@@ -254,15 +260,25 @@ async fn collect(mut body: GuestResponseBody) -> Result<(Bytes, Option<http::Hea
 
 /// Streams `body` to `stream` under h2 flow control: each chunk as the
 /// guest writes it, then the trailers (or an empty END_STREAM DATA frame).
-/// A body error resets the stream with INTERNAL_ERROR.
-/// `open` is cleared just before the stream ends (no promise may follow).
+/// When the body has a declared `length` and it is reached, the end is read
+/// before the last chunk goes out, so that chunk carries END_STREAM (the
+/// frames a whole body gets). A body error resets the stream with
+/// INTERNAL_ERROR. `open` is cleared just before the stream ends (no
+/// promise may follow).
 pub async fn stream_body(
     mut body: GuestResponseBody,
     mut stream: SendStream<Bytes>,
     open: &AtomicBool,
+    length: Option<u64>,
 ) -> Result<(), String> {
+    let mut sent = 0u64;
+    let mut ahead = None;
     loop {
-        let frame = match body.frame().await {
+        let frame = match ahead.take() {
+            Some(frame) => frame,
+            None => body.frame().await,
+        };
+        let frame = match frame {
             None => {
                 open.store(false, Ordering::Release);
                 return stream.send_data(Bytes::new(), true).map_err(|e| e.to_string());
@@ -275,19 +291,18 @@ pub async fn stream_body(
             Some(Ok(frame)) => frame,
         };
         match frame.into_data() {
-            Ok(mut chunk) => {
-                while !chunk.is_empty() {
-                    stream.reserve_capacity(chunk.len());
-                    let granted = match std::future::poll_fn(|cx| stream.poll_capacity(cx)).await {
-                        Some(Ok(n)) => n,
-                        Some(Err(e)) => return Err(e.to_string()),
-                        None => return Err("the stream closed".into()),
-                    };
-                    if granted == 0 {
-                        continue;
+            Ok(chunk) => {
+                sent += chunk.len() as u64;
+                let mut end = false;
+                if !chunk.is_empty() && length == Some(sent) {
+                    match body.frame().await {
+                        None => end = true,
+                        other => ahead = Some(other),
                     }
-                    let part = chunk.split_to(granted.min(chunk.len()));
-                    stream.send_data(part, false).map_err(|e| e.to_string())?;
+                }
+                send_chunk(&mut stream, chunk, end, open).await?;
+                if end {
+                    return Ok(());
                 }
             }
             Err(frame) => {
@@ -298,4 +313,32 @@ pub async fn stream_body(
             }
         }
     }
+}
+
+/// Sends `chunk` as flow control allows; with `end`, its last part ends the
+/// stream (`open` cleared first).
+async fn send_chunk(
+    stream: &mut SendStream<Bytes>,
+    mut chunk: Bytes,
+    end: bool,
+    open: &AtomicBool,
+) -> Result<(), String> {
+    while !chunk.is_empty() {
+        stream.reserve_capacity(chunk.len());
+        let granted = match std::future::poll_fn(|cx| stream.poll_capacity(cx)).await {
+            Some(Ok(n)) => n,
+            Some(Err(e)) => return Err(e.to_string()),
+            None => return Err("the stream closed".into()),
+        };
+        if granted == 0 {
+            continue;
+        }
+        let part = chunk.split_to(granted.min(chunk.len()));
+        let last = end && chunk.is_empty();
+        if last {
+            open.store(false, Ordering::Release);
+        }
+        stream.send_data(part, last).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

@@ -159,6 +159,7 @@ fn push_streamed(
     deliver::strip_connection_headers(&mut head.headers);
     // wasmtime-wasi-http checks the body against its content-length as it
     // streams; the rest is checked here as 0.1's `push` checks it.
+    let declared = deliver::content_length(&head.headers);
     let length = head.headers.remove(http::header::CONTENT_LENGTH);
     let fields: Vec<(String, Vec<u8>)> = head
         .headers
@@ -202,7 +203,7 @@ fn push_streamed(
         if head_only {
             let mut body = body;
             while let Some(Ok(_)) = body.frame().await {}
-        } else if !end && let Err(e) = deliver::stream_body(body, stream, &AtomicBool::new(false)).await {
+        } else if !end && let Err(e) = deliver::stream_body(body, stream, &AtomicBool::new(false), declared).await {
             tracing::info!("{tag}: pushed {path} not delivered: {e}");
         }
     });
