@@ -102,6 +102,9 @@ def servers(tmp):
                                           "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
         "push-host js": lambda port: [host, "--module", str(GUESTS / "http2_service_js.wasm"),
                                       "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
+        # The seed as a wasi:http@0.3 handler pushing through push:handler@0.2.0.
+        "push-host wasm p3": lambda port: [host, "--module", str(GUESTS / "http2_service_p3.wasm"),
+                                           "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
         "nghttpd": lambda port: [
             "nghttpd", "--no-tls", "-d", str(tmp), "-p/http2Service=/resource1,/resource2,/resource3", str(port),
         ],
@@ -128,9 +131,14 @@ def no_push_servers(tmp):
     h2 = ["-c", "8", "-m", "8"]
     # HTTP/1.1 has no streams: as many connections as h2's streams in flight.
     h1 = ["--h1", "-c", "64", "-m", "1"]
+    hello_p3 = str(GUESTS / "hello_p3.wasm")
     return {
         "push-host hello (no push)": (
             lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"],
+            lambda port: f"http://127.0.0.1:{port}/hello", h2),
+        # The same answer from a wasi:http@0.3 component (the wasip3 crate).
+        "push-host hello p3 (no push)": (
+            lambda port: [host, "--module", hello_p3, "--listen", f"127.0.0.1:{port}"],
             lambda port: f"http://127.0.0.1:{port}/hello", h2),
         "nghttpd static (no push)": (
             lambda port: ["nghttpd", "--no-tls", "-d", str(tmp), str(port)],
@@ -353,6 +361,10 @@ def ratio_lines(s):
         ("TLS cost, nghttpd static: CPU/request TLS / h2c", "nghttpd static TLS (no push)", "nghttpd static (no push)"),
         ("HTTP/1.1 cost, push-host hello: CPU/request HTTP/1.1 / h2c", "push-host hello HTTP/1.1 (no push)",
          "push-host hello (no push)"),
+        # What WASI 0.3 (component-model async, streams) costs over 0.1's
+        # whole-body calls, for the same exchange.
+        ("WASI 0.3 cost, seed: CPU/request p3 (push:handler@0.2.0) / 0.1", "push-host wasm p3", "push-host wasm"),
+        ("WASI 0.3 cost, hello: CPU/request p3 / 0.1", "push-host hello p3 (no push)", "push-host hello (no push)"),
     ]:
         value = ratio(get(name, "server_cpu_us_per_request"), get(base, "server_cpu_us_per_request"))
         lines.append(f"{label}: {fmt(value, 2)}")

@@ -64,7 +64,9 @@ fn component_without_the_handler_export() {
     // An empty component: valid, but exports nothing.
     let err = fails(&scratch("empty.wasm", b"\0asm\x0d\0\x01\0"));
     assert!(
-        err.contains("exports neither push:handler/handler@0.1.0 nor wasi:http/incoming-handler@0.2"),
+        err.contains(
+            "exports none of push:handler/handler@0.1.0, wasi:http/incoming-handler@0.2 and wasi:http/handler@0.3"
+        ),
         "{err}"
     );
 }

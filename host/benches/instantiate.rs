@@ -57,6 +57,12 @@ fn bench(c: &mut Criterion) {
         (true, "http2_service_py"),
         (true, "http2_service_js"),
         (true, "wasi_http_page"),
+        // WASI 0.3 against 0.2 and 0.1: the smallest component of each
+        // (hello_p3 answers like hello; test_guests_http's /asset/ok is a
+        // one-line 0.2 answer) and the seed pushing through 0.2.0.
+        (true, "hello_p3"),
+        (true, "test_guests_http"),
+        (true, "http2_service_p3"),
         (false, "hello"),
         (false, "http2_service"),
     ];
@@ -68,7 +74,11 @@ fn bench(c: &mut Criterion) {
         if !only.is_empty() && !only.contains(&name) {
             continue;
         }
-        let req = request(if name == "wasi_http_page" { "/" } else { "/http2Service" });
+        let req = request(match name {
+            "wasi_http_page" => "/",
+            "test_guests_http" => "/asset/ok",
+            _ => "/http2Service",
+        });
         {
             let limits = Limits {
                 keep_resident,

@@ -18,14 +18,15 @@
 //!   `103 Early Hints`, header and path rules.
 //! - [`push`]: the push API's semantics for one request (`promise`,
 //!   `respond`, `push` and every check `h2` does not do), the `promised`
-//!   resource, and the `bindgen!` output of `wit/push.wit`.
+//!   resource, 0.2.0's `pusher`, and the `bindgen!` output of both
+//!   versions of the push WIT.
 //! - [`handler`]: the [`Handler`] trait the server runs per request, and
 //!   admission (instance slots, queue timeout).
 //! - [`runtime`]: the wasm [`Handler`]: engine, component loading and
 //!   checks, one `Store` per request, deadlines (epoch interruption), trap
 //!   classification, the store's data, memory budgets, the compile cache;
-//!   `runtime::wasi_http` serves standard `wasi:http` components, one
-//!   folder per version of the standard.
+//!   `runtime::wasi_http` serves standard `wasi:http` components (0.2 and
+//!   0.3, and 0.3's push), one folder per version of the standard.
 //! - [`native`]: the seed service compiled in (`--native-seed`), for
 //!   benchmarks only.
 //! - [`tenants`]: many components on one host (`--config`): the hosting

@@ -74,15 +74,12 @@ fn text(status: u16, body: &str) -> Response {
     wasip3::http_compat::http_into_wasi_response(response).expect("a response")
 }
 
+/// Where a streamed response's trailers are set.
+type TrailersWriter = wasip3::wit_bindgen::FutureWriter<Result<Option<Fields>, ErrorCode>>;
+
 /// A response whose body the returned writer fills (and whose trailers
 /// the returned future writer sets).
-fn streamed(
-    status: u16,
-) -> (
-    Response,
-    wasip3::wit_bindgen::StreamWriter<u8>,
-    wasip3::wit_bindgen::FutureWriter<Result<Option<Fields>, ErrorCode>>,
-) {
+fn streamed(status: u16) -> (Response, wasip3::wit_bindgen::StreamWriter<u8>, TrailersWriter) {
     let (body_tx, body_rx) = wit_stream::new();
     let (trailers_tx, trailers_rx) = wit_future::new(|| Ok(None));
     let (response, _result) = Response::new(Fields::new(), Some(body_rx), trailers_rx);

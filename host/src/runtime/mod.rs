@@ -9,8 +9,9 @@
 //!   tenant; `budget.rs`: memory budgets shared by instances; `cache.rs`:
 //!   the on-disk compile cache.
 //! - `wasi_http/`: standard `wasi:http` components: what every version
-//!   shares on top (`outbound.rs`, `preload.rs`), one folder per version
-//!   (`p2/`: `wasi:http/proxy@0.2`).
+//!   shares on top (`outbound.rs`, `preload.rs`, `body.rs`, `deliver.rs`,
+//!   `serve.rs`), one folder per version (`p2/`: `wasi:http/proxy@0.2`;
+//!   `p3/`: `wasi:http/service@0.3` and `push:handler/push@0.2.0`).
 
 pub mod budget;
 pub mod cache;

@@ -113,7 +113,7 @@ fn reference(bytes: &[u8]) -> Vec<(u8, u32, u32)> {
                 }
             }
             SETTINGS if flags & ACK == 0 => {
-                for entry in body.chunks_exact(SETTING_LEN) {
+                for entry in body.as_chunks::<SETTING_LEN>().0 {
                     if u16::from_be_bytes([entry[0], entry[1]]) == SETTINGS_ENABLE_PUSH {
                         seen.push((
                             SETTINGS,
