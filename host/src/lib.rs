@@ -18,8 +18,8 @@
 //!   `103 Early Hints`, header and path rules.
 //! - [`push`]: the push API's semantics for one request (`promise`,
 //!   `respond`, `push` and every check `h2` does not do), the `promised`
-//!   resource, 0.2.0's `pusher`, and the `bindgen!` output of both
-//!   versions of the push WIT.
+//!   resource, 0.2.0's `pusher`, and the `bindgen!` output of
+//!   `wit/push.wit`.
 //! - [`handler`]: the [`Handler`] trait the server runs per request, and
 //!   admission (instance slots, queue timeout).
 //! - [`runtime`]: the wasm [`Handler`]: engine, component loading and

@@ -8,10 +8,11 @@
 //! - `promised.rs`: the `promised` resource (a promised stream not yet
 //!   answered; dropped unanswered, it is reset with CANCEL).
 //! - `pusher.rs`: the resources of `push:handler/push@0.2.0` (a
-//!   `wasi:http@0.3` guest's push, bound to one request).
-//! - `generated.rs`: `bindgen!` for `wit/push.wit` (0.1.0) and
-//!   `wit/0.2.0/` (0.2.0), and nothing else; the rest of the host uses its
-//!   re-exports.
+//!   `wasi:http@0.3` guest's push, bound to one request) and what a 0.3
+//!   store keeps of its requests (`P3Request`); the bindings are
+//!   `runtime::wasi_http::p3`'s.
+//! - `generated.rs`: `bindgen!` for `wit/push.wit` (0.1.0), and nothing
+//!   else; the rest of the host uses its re-exports.
 
 pub mod caller_state;
 pub(crate) mod generated;

@@ -4,9 +4,11 @@
 //! request's [`Outstanding`] count, so the store's event loop runs until
 //! every promise is answered (or dropped) and every pushed body is sent.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, watch};
+use tokio_util::sync::CancellationToken;
 
 use crate::push::caller_state::CallerState;
 use crate::push::promised::PromisedStream;
@@ -57,4 +59,21 @@ impl Drop for Hold {
     fn drop(&mut self) {
         self.0.send_modify(|n| *n = n.saturating_sub(1));
     }
+}
+
+/// What a 0.3 instance's store knows of the requests it serves.
+#[derive(Default)]
+pub struct P3Request {
+    /// Each incoming request's state by its `request` resource's index,
+    /// until its pusher is taken.
+    pub requests: HashMap<u32, Arc<Mutex<CallerState>>>,
+    /// Promises unanswered and pushed bodies unsent: the event loop runs on
+    /// until none is left.
+    pub outstanding: Outstanding,
+    /// Cancelled when the call fails: pushed bodies then reset at once.
+    pub failed: CancellationToken,
+    /// Pushes accepted and refused, for the request's report.
+    pub pushed: u32,
+    /// Pushes the client had refused.
+    pub refused: u32,
 }

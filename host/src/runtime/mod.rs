@@ -194,7 +194,7 @@ impl Sandbox {
         wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         crate::push::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-        crate::push::generated::v2::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+        wasi_http::p3::generated::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
             &mut linker,
             |s| s,
         )

@@ -10,10 +10,10 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::config::AllowedHost;
 use crate::push::caller_state::CallerState;
+use crate::push::pusher::P3Request;
 use crate::runtime::budget::{Budget, Reservation};
 use crate::runtime::stdio::{Channel, GuestLogLimit, LogStream};
 use crate::runtime::wasi_http::outbound::Outbound;
-use crate::runtime::wasi_http::p3::push::P3Request;
 
 /// Everything one guest instance can reach.
 pub struct HostState {

@@ -4,49 +4,28 @@
 //! and `push` of a standard 0.3 `response` whose body is streamed under
 //! flow control as the guest writes it, concurrently with the main body.
 //!
-//! Binding: [`P3Request::requests`] maps the table index of each incoming
+//! Binding: [`crate::push::pusher::P3Request::requests`] maps the table index of each incoming
 //! `request` resource the host passed to `handle` to that request's state;
 //! `pusher.for-request` takes the entry (once), so a pusher can only be for
 //! a request this instance was given, and never for another one.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use http_body_util::BodyExt as _;
 use hyper::body::Body as _;
-use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::{Access, HasSelf, Resource};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p3::{Request, Response};
 
 use crate::http2::validate;
-use crate::push::caller_state::CallerState;
-use crate::push::generated::v2::{self, Error as V2Error};
 use crate::push::generated::{WitError, WitPushPromise};
 use crate::push::promised::PromisedStream;
-use crate::push::pusher::{Hold, Outstanding, Promised, Pusher};
+use crate::push::pusher::{Hold, Promised, Pusher};
 use crate::runtime::state::HostState;
 use crate::runtime::wasi_http::body::EndOnFailure;
 use crate::runtime::wasi_http::deliver;
-
-/// What a 0.3 instance's store knows of the requests it serves.
-#[derive(Default)]
-pub struct P3Request {
-    /// Each incoming request's state by its `request` resource's index,
-    /// until its pusher is taken.
-    pub requests: HashMap<u32, Arc<Mutex<CallerState>>>,
-    /// Promises unanswered and pushed bodies unsent: the event loop runs on
-    /// until none is left.
-    pub outstanding: Outstanding,
-    /// Cancelled when the call fails: pushed bodies then reset at once.
-    pub failed: CancellationToken,
-    /// Pushes accepted and refused, for the request's report.
-    pub pushed: u32,
-    /// Pushes the client had refused.
-    pub refused: u32,
-}
+use crate::runtime::wasi_http::p3::generated::{self as v2, Error as V2Error};
 
 /// 0.1's error as 0.2's (0.2 has no `already-responded`: a promise after
 /// the main body ended is `closed`).
