@@ -325,6 +325,14 @@ async fn promises_after_the_end_and_10000_promises_are_refused_by_name() {
     let ex = h2c::get(&mut rec.send, host.addr, "/push-after-end").await;
     assert_eq!(ex.response.text(), "main body\n");
     host.expect_log_async("push-after-end: closed after").await;
+    host.expect_log_async("push-after-end: held promise pushed: Ok(())")
+        .await;
+    let held = ex
+        .pushes
+        .iter()
+        .find(|(p, _)| p == "/asset/held")
+        .expect("the held promise");
+    assert_eq!(held.1.as_ref().unwrap().text(), "asset held\n");
     let frames = rec.frames.all();
     let end = frames
         .iter()
@@ -440,4 +448,228 @@ async fn unfinished_trapping_and_reset_pushes_end_their_streams() {
     host.expect_log_async("GET /push-forever: handled in").await;
     let hello = h2c::get(&mut rec.send, host.addr, "/hello").await;
     assert_eq!(hello.response.status, 200);
+}
+
+/// POSTs `chunks` to `/echo` (with `trailers`), the body streamed.
+async fn post_in_chunks(
+    host: &Host,
+    chunks: &[usize],
+    trailers: Option<(&'static str, &'static str)>,
+) -> (u16, String) {
+    use bytes::Bytes;
+    let mut send = h2c::connect(host.addr, false).await;
+    let request = http::Request::post(format!("http://{}/echo", host.addr))
+        .body(())
+        .unwrap();
+    let (response, mut body) = send.send_request(request, false).unwrap();
+    for n in chunks {
+        body.send_data(Bytes::from(vec![b'x'; *n]), false).unwrap();
+    }
+    match trailers {
+        Some((name, value)) => {
+            let mut map = http::HeaderMap::new();
+            map.insert(name, value.parse().unwrap());
+            body.send_trailers(map).unwrap();
+        }
+        None => body.send_data(Bytes::new(), true).unwrap(),
+    }
+    let response = response.await.unwrap();
+    let status = response.status().as_u16();
+    let mut recv = response.into_body();
+    let mut text = Vec::new();
+    while let Some(chunk) = recv.data().await {
+        let chunk = chunk.unwrap();
+        let _ = recv.flow_control().release_capacity(chunk.len());
+        text.extend_from_slice(&chunk);
+    }
+    (status, String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The request's trailers reach a 0.3 guest; the body limit holds (the
+/// guest's read fails past it; a declared length over it is a 413); the
+/// memory limit turns an allocation over it into a named trap; past the
+/// concurrency limit a request waits, then gets 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trailers_and_every_limit_apply_to_p3_components() {
+    let gate = support::gate::Gate::new();
+    let host = Host::start(
+        &guest("test_guests_p3"),
+        &[
+            "--max-body-bytes",
+            "30000",
+            "--memory-mb",
+            "32",
+            "--max-concurrent",
+            "1",
+            "--queue-timeout-ms",
+            "100",
+            "--allow-outbound-host",
+            &gate.origin(),
+        ],
+    );
+    let (status, text) = post_in_chunks(&host, &[1000, 20_000, 500], Some(("x-check", "done"))).await;
+    assert_eq!((status, text.as_str()), (200, "POST /echo body=21500 trailers=1\n"));
+    let (status, text) = post_in_chunks(&host, &[20_000, 20_000], None).await;
+    assert_eq!(status, 500, "{text}");
+    assert!(text.starts_with("request body failed"), "{text}");
+    host.expect_log_async("POST /echo: request body over 30000 bytes: the guest's read fails")
+        .await;
+    let mut send = h2c::connect(host.addr, false).await;
+    let request = http::Request::post(format!("http://{}/echo", host.addr))
+        .header("content-length", 50_000)
+        .body(())
+        .unwrap();
+    let (response, _body) = send.send_request(request, false).unwrap();
+    assert_eq!(response.await.unwrap().status().as_u16(), 413);
+    let alloc = h2c::get(&mut send, host.addr, "/alloc?mb=4").await;
+    assert_eq!(alloc.response.text(), "allocated 4 MiB\n");
+    let alloc = h2c::get(&mut send, host.addr, "/alloc?mb=64").await;
+    assert_eq!(alloc.response.status, 500);
+    host.expect_log_async("after the memory limit of 32 MiB was exceeded")
+        .await;
+    // One instance at a time: the second request queues, then gets 503.
+    let mut first = send.clone();
+    let addr = host.addr;
+    let path = format!("/wait?url={}", gate.url());
+    let waiting = tokio::spawn(async move { h2c::get(&mut first, addr, &path).await });
+    assert!(tokio::task::block_in_place(
+        || gate.wait_arrivals(1, Duration::from_secs(20))
+    ));
+    let busy = h2c::get(&mut send, host.addr, "/hello").await;
+    assert_eq!(busy.response.status, 503);
+    gate.open();
+    assert_eq!(waiting.await.unwrap().response.text(), "waited\n");
+}
+
+/// Over TLS (ALPN h2) with the admin port: a 0.3 component answers, and the
+/// metrics count its requests and its pushes.
+#[test]
+fn a_p3_component_over_tls_is_counted_in_the_metrics() {
+    let pki = support::pki::Pki::new("p3");
+    let host = pki.start_with(
+        &guest("test_guests_spin"),
+        &["--admin-listen", "127.0.0.1:0", "--push-diary", "0"],
+    );
+    let ca = pki.ca.to_str().unwrap();
+    let url = format!("https://localhost:{}/", host.addr.port());
+    let resolve = format!("localhost:{}:127.0.0.1", host.addr.port());
+    let page = curl(&["-s", "--http2", "--cacert", ca, "--resolve", &resolve, &url]);
+    assert!(page.contains("spin page"), "{page}");
+    let verbose = nghttp(&["-nv", &format!("https://127.0.0.1:{}/", host.addr.port())]);
+    assert_eq!(
+        promised_paths(&received(&verbose)),
+        ["/style.css", "/app.js"],
+        "{verbose}"
+    );
+    let admin = host.expect_log("Admin endpoints on http://");
+    let addr = admin.split("http://").nth(1).unwrap().trim_end_matches('/').to_string();
+    let metrics = curl(&["-s", &format!("http://{addr}/metrics")]);
+    assert!(
+        metrics.contains(r#"push_host_requests_total{tenant="default",status="200",protocol="h2"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"push_host_pushes_total{tenant="default",outcome="sent"} 2"#),
+        "{metrics}"
+    );
+}
+
+/// `promise` makes 0.1's checks (method, origin, the push diary) and
+/// `for-request` gives one pusher per request; a spinning handler gets the
+/// deadline's 504.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promise_checks_and_the_deadline_apply_to_p3_handlers() {
+    let host = Host::start(&guest("test_guests_p3"), &["--timeout-ms", "500"]);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::get(&mut send, host.addr, "/promise-checks").await;
+    let text = ex.response.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "second pusher: invalid: not a request push-host passed to this handler, or its pusher was already taken"
+    );
+    assert!(lines[1].starts_with("post: invalid: "), "{text}");
+    assert!(lines[2].starts_with("foreign: invalid: "), "{text}");
+    assert_eq!(lines[3], "fresh is-refused: false", "{text}");
+    assert_eq!(
+        lines[4], "twice: refused: the client reset or refused the promised stream",
+        "{text}"
+    );
+    let pushes: Vec<_> = ex
+        .pushes
+        .iter()
+        .map(|(p, r)| (p.as_str(), r.as_ref().map(|r| r.text()).unwrap()))
+        .collect();
+    assert_eq!(pushes, [("/asset/twice", "asset twice\n".to_string())]);
+    let spin = h2c::get(&mut send, host.addr, "/spin").await;
+    assert_eq!(spin.response.status, 504);
+    host.expect_log_async("GET /spin: 504: handler timed out after 500 ms")
+        .await;
+    let hello = h2c::get(&mut send, host.addr, "/hello").await;
+    assert_eq!(hello.response.status, 200);
+}
+
+/// A promise made while the main body streams: its PUSH_PROMISE comes
+/// after the DATA already sent and before the next DATA of the parent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promise_while_the_body_streams_precedes_the_next_data() {
+    let gate = support::gate::Gate::new();
+    let host = Host::start(&guest("test_guests_p3"), &["--allow-outbound-host", &gate.origin()]);
+    let mut rec = wire::connect(host.addr, h2::client::Builder::new().enable_push(true)).await;
+    let path = format!("/promise-while-streaming?url={}", gate.url());
+    let mut send = rec.send.clone();
+    let addr = host.addr;
+    let exchange = tokio::spawn(async move { h2c::get(&mut send, addr, &path).await });
+    rec.frames
+        .wait_until(Duration::from_secs(20), |f| {
+            f.iter().any(|f| f.kind == wire::DATA && f.stream == 1)
+        })
+        .await;
+    assert!(rec.frames.promises().is_empty(), "no promise before the gate opens");
+    gate.open();
+    let ex = exchange.await.unwrap();
+    assert_eq!(ex.response.text(), "first chunk\nsecond chunk\n");
+    assert_eq!(ex.pushes.len(), 1, "{}", host.log());
+    assert_eq!(ex.pushes[0].1.as_ref().unwrap().text(), "asset mid\n");
+    let frames = rec.frames.all();
+    let on_parent: Vec<u8> = frames.iter().filter(|f| f.stream == 1).map(|f| f.kind).collect();
+    let promise = on_parent
+        .iter()
+        .position(|k| *k == wire::PUSH_PROMISE)
+        .expect("a PUSH_PROMISE");
+    let first_data = on_parent.iter().position(|k| *k == wire::DATA).unwrap();
+    let later_data = on_parent.iter().rposition(|k| *k == wire::DATA).unwrap();
+    assert!(first_data < promise && promise < later_data, "{frames:?}");
+}
+
+/// Tenants: a 0.3 tenant's preload links to another tenant's route are not
+/// pushed; its own are.
+#[test]
+fn a_p3_tenant_pushes_only_its_own_routes() {
+    let dir = std::env::temp_dir().join(format!("push-host-p3-tenants-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for g in ["http2_service", "test_guests_spin"] {
+        std::fs::copy(guest(g), dir.join(format!("{g}.wasm"))).unwrap();
+    }
+    let config = dir.join("hosting.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[tenant]]
+name = "spin"
+module = "test_guests_spin.wasm"
+routes = ["127.0.0.1/"]
+
+[[tenant]]
+name = "seed"
+module = "http2_service.wasm"
+routes = ["127.0.0.1/app.js"]
+"#,
+    )
+    .unwrap();
+    let host = Host::start_with(&["--config", config.to_str().unwrap()], "info");
+    let verbose = nghttp(&["-nv", &format!("{}/", host.url())]);
+    assert_eq!(promised_paths(&received(&verbose)), ["/style.css"], "{verbose}");
+    host.expect_log("link /app.js not pushed: /app.js routes to another tenant");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,8 +1,9 @@
-//! Failures: a trap after the body started (once the test's gate opens).
+//! Failures: a trap after the body started (once the test's gate opens),
+//! an allocation of `mb` MiB (over the memory limit: a trap).
 
 use wasip3::http::types::Response;
 
-use crate::{fetch, param, streamed};
+use crate::{fetch, number, param, streamed, text};
 
 /// Returns a streamed response, writes one chunk, then waits for the gate
 /// at `url` (an outgoing GET) and traps.
@@ -16,4 +17,25 @@ pub fn trap_after_body(query: &str) -> Response {
         panic!("test-guests-p3: trap after the body started");
     });
     response
+}
+
+/// Allocates and touches `mb` MiB, then answers with the count.
+pub fn alloc(query: &str) -> Response {
+    let mb = number(query, "mb", 1);
+    let block = vec![1u8; mb << 20];
+    text(
+        200,
+        &format!(
+            "allocated {} MiB\n",
+            block.iter().map(|b| *b as usize).sum::<usize>() >> 20
+        ),
+    )
+}
+
+/// Spins forever (the deadline stops it).
+pub fn spin() -> ! {
+    let mut n = 0u64;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
 }

@@ -30,3 +30,12 @@ pub async fn fetch(query: &str) -> Response {
         Err(code) => text(403, &format!("denied {code:?}\n")),
     }
 }
+
+/// `/wait?url=GATE`: answers `waited` once the gate at `url` answers.
+pub async fn wait(query: &str) -> Response {
+    let url = param(query, "url").unwrap_or_default();
+    match get(url).await {
+        Ok(_) => text(200, "waited\n"),
+        Err(code) => text(500, &format!("gate failed: {code:?}\n")),
+    }
+}

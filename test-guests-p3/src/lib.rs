@@ -7,11 +7,15 @@
 //! - `/echo` (`body.rs`): the request body and trailers counted as they
 //!   arrive; `/ignore-body`: a response that never reads the body.
 //! - `/fetch?url=U` (`fetch.rs`): an outgoing request through
-//!   `wasi:http/client@0.3`, its outcome as the response.
-//! - `/trap`, `/trap-after-body?url=GATE` (`fail.rs`): failures.
+//!   `wasi:http/client@0.3`, its outcome as the response; `/wait?url=GATE`:
+//!   an answer once the test's gate opens.
+//! - `/trap`, `/trap-after-body?url=GATE`, `/alloc?mb=N`, `/spin`
+//!   (`fail.rs`): failures.
 //! - `/push-after-end`, `/push-never-finished`, `/push-trap?url=GATE`,
 //!   `/promises?n=N`, `/push-forever` (`push.rs`): hostile uses of
-//!   push:handler@0.2.0.
+//!   push:handler@0.2.0; `/promise-checks`: the checks `promise` makes;
+//!   `/promise-while-streaming?url=GATE`: a promise between two chunks of
+//!   the main body.
 //!
 //! Outcomes the tests wait for are written to stderr (the host logs them).
 
@@ -38,13 +42,18 @@ impl wasip3::exports::http::handler::Guest for Guests {
             "/echo" => Ok(body::echo(request).await),
             "/ignore-body" => Ok(text(200, "ignored\n")),
             "/fetch" => Ok(fetch::fetch(&query).await),
+            "/wait" => Ok(fetch::wait(&query).await),
+            "/alloc" => Ok(fail::alloc(&query)),
             "/trap" => panic!("test-guests-p3: asked to trap"),
+            "/spin" => fail::spin(),
             "/trap-after-body" => Ok(fail::trap_after_body(&query)),
             "/push-after-end" => Ok(push::after_end(&request)),
             "/push-never-finished" => Ok(push::never_finished(&request)),
             "/push-trap" => Ok(push::trap(&request, &query)),
             "/promises" => Ok(push::promises(&request, &query)),
             "/push-forever" => Ok(push::forever(&request)),
+            "/promise-checks" => Ok(push::checks(&request)),
+            "/promise-while-streaming" => Ok(push::while_streaming(&request, &query)),
             p if p.starts_with("/asset/") => Ok(text(200, &format!("asset {}\n", &p["/asset/".len()..]))),
             _ => Ok(text(404, "not found\n")),
         }

@@ -6,9 +6,13 @@ use wasip3::http::types::{Request, Response};
 use crate::{fetch, number, param, streamed, text};
 
 /// Promises again and again after returning a short response, until a
-/// promise fails with `closed` (the main body ended).
+/// promise fails with `closed` (the main body ended), then pushes the one
+/// promise it held meanwhile (which keeps the request, and so this task,
+/// alive: with nothing outstanding the host ends the request when the main
+/// body ends).
 pub fn after_end(request: &Request) -> Response {
     let pusher = Pusher::for_request(request).expect("a pusher");
+    let held = pusher.promise("/asset/held").expect("a promise");
     let (response, mut body, _trailers) = streamed(200);
     wasip3::wit_bindgen::spawn(async move {
         body.write_all(b"main body\n".to_vec()).await;
@@ -19,6 +23,8 @@ pub fn after_end(request: &Request) -> Response {
                 Ok(_) => {}
                 Err(Error::Closed) => {
                     eprintln!("push-after-end: closed after {attempt} attempts");
+                    let pushed = held.push(http::Response::new("asset held\n".to_string()));
+                    eprintln!("push-after-end: held promise pushed: {pushed:?}");
                     return;
                 }
                 Err(e) => {
@@ -103,4 +109,64 @@ pub fn forever(request: &Request) -> Response {
         }
     });
     text(200, "main body\n")
+}
+
+/// The checks `promise` and `for-request` make, one line each in the body:
+/// a second pusher for the same request, a POST, another origin, a path
+/// promised twice (the push diary), `is-refused` on a fresh promise.
+pub fn checks(request: &Request) -> Response {
+    let pusher = Pusher::for_request(request).expect("a pusher");
+    let mut lines = Vec::new();
+    let outcome = |r: Result<push_guest::p3::Promised, Error>| match r {
+        Ok(_) => "ok".to_string(),
+        Err(e) => e.to_string(),
+    };
+    lines.push(format!(
+        "second pusher: {}",
+        match Pusher::for_request(request) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        }
+    ));
+    lines.push(format!(
+        "post: {}",
+        outcome(pusher.promise_with("POST", "/asset/post", &[]))
+    ));
+    lines.push(format!(
+        "foreign: {}",
+        outcome(pusher.promise("https://example.net/asset/x"))
+    ));
+    let first = pusher.promise("/asset/twice");
+    lines.push(format!(
+        "fresh is-refused: {}",
+        first
+            .as_ref()
+            .map(|p| p.is_refused().to_string())
+            .unwrap_or_else(|e| e.to_string())
+    ));
+    lines.push(format!("twice: {}", outcome(pusher.promise("/asset/twice"))));
+    if let Ok(first) = first {
+        first.push(http::Response::new("asset twice\n".to_string())).ok();
+    }
+    text(200, &(lines.join("\n") + "\n"))
+}
+
+/// A streamed main body: one chunk, then (once the gate at `url` opens) a
+/// promise and its push, then a second chunk.
+pub fn while_streaming(request: &Request, query: &str) -> Response {
+    let url = param(query, "url").unwrap_or_default().to_string();
+    let pusher = Pusher::for_request(request).expect("a pusher");
+    let (response, mut body, _trailers) = streamed(200);
+    wasip3::wit_bindgen::spawn(async move {
+        body.write_all(b"first chunk\n".to_vec()).await;
+        fetch::get(&url).await.ok();
+        match pusher.promise("/asset/mid") {
+            Ok(promised) => {
+                promised.push(http::Response::new("asset mid\n".to_string())).ok();
+            }
+            Err(e) => eprintln!("promise-while-streaming: {e}"),
+        }
+        body.write_all(b"second chunk\n".to_vec()).await;
+    });
+    response
 }

@@ -171,12 +171,16 @@ impl CallerState {
         }
         match c.respond.as_mut() {
             None => return Err(WitError::Closed),
-            Some(Responder::H2(send)) => {
+            // Once the head is sent (a 0.3 guest promising while its body
+            // streams) h2 forbids `poll_reset` on the response handle; a
+            // reset stream then fails `push_request` below instead.
+            Some(Responder::H2(send)) if !c.responded => {
                 if let Some(why) = reset_now(|cx| send.poll_reset(cx)) {
                     tracing::info!("{}: promise {}: request stream is gone: {why}", c.tag, p.path);
                     return Err(WitError::Closed);
                 }
             }
+            Some(Responder::H2(_)) => {}
             // HTTP/1.1 cannot push: the path becomes a `link` header.
             Some(Responder::Http1(_)) => {
                 if let Err(why) = c.check_promise(&p) {
