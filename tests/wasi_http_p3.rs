@@ -615,7 +615,7 @@ async fn promise_checks_and_the_deadline_apply_to_p3_handlers() {
 async fn a_promise_while_the_body_streams_precedes_the_next_data() {
     let gate = support::gate::Gate::new();
     let host = Host::start(&guest("test_guests_p3"), &["--allow-outbound-host", &gate.origin()]);
-    let mut rec = wire::connect(host.addr, h2::client::Builder::new().enable_push(true)).await;
+    let rec = wire::connect(host.addr, h2::client::Builder::new().enable_push(true)).await;
     let path = format!("/promise-while-streaming?url={}", gate.url());
     let mut send = rec.send.clone();
     let addr = host.addr;
