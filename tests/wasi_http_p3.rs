@@ -410,7 +410,15 @@ async fn unfinished_trapping_and_reset_pushes_end_their_streams() {
             f.iter().filter(|f| f.kind == wire::PUSH_PROMISE).count() == 2
         })
         .await;
-    let pushed = rec.frames.promises()[1].1;
+    let (parent, pushed) = rec.frames.promises()[1];
+    // The trap comes once the main body is whole (its END_STREAM seen): a
+    // trap while it still streams would reset it too.
+    rec.frames
+        .wait_until(Duration::from_secs(20), |f| {
+            f.iter()
+                .any(|f| f.stream == parent && f.kind == wire::DATA && f.flags & 0x1 != 0)
+        })
+        .await;
     gate.open();
     rec.frames
         .wait_until(Duration::from_secs(20), |f| {
