@@ -160,7 +160,9 @@ async fn a_queued_request_is_served_when_an_instance_frees_before_the_queue_time
     gate.open();
     let hello = hello.await.unwrap();
     assert_eq!((hello.response.status, hello.response.text().as_str()), (200, "hello"));
-    // It ran only once the gate's request had finished.
+    // It ran only once the gate's request had finished (its log line is
+    // written after the response ends: wait for it).
+    host.expect_log_async("GET /hello: handled").await;
     let gated = host
         .log_position(&format!("GET /gate?url={}: handled", gate.url()))
         .expect("the gate's request");
