@@ -25,6 +25,22 @@ fn curl(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `curl`'s POST of `len` bytes `byte` to `/echo` (from a file: too long
+/// for an argument), its body.
+fn post_echo(host: &Host, byte: u8, len: usize) -> String {
+    let file = std::env::temp_dir().join(format!("push-host-p3-echo-{}-{len}", std::process::id()));
+    std::fs::write(&file, vec![byte; len]).unwrap();
+    let echo = curl(&[
+        "-s",
+        "--http2-prior-knowledge",
+        "--data-binary",
+        &format!("@{}", file.display()),
+        &format!("{}/echo", host.url()),
+    ]);
+    std::fs::remove_file(&file).ok();
+    echo
+}
+
 fn promised_paths(frames: &[Recv]) -> Vec<String> {
     frames
         .iter()
@@ -78,16 +94,7 @@ fn a_spin_component_streams_its_body_reads_the_request_body_and_fails_cleanly() 
     let body = curl(&["-s", "--http1.1", &format!("{}/stream?chunks=3&size=2", host.url())]);
     assert_eq!(body, "aabbcc");
     // The request body streams in.
-    let file = std::env::temp_dir().join(format!("push-host-spin-echo-{}", std::process::id()));
-    std::fs::write(&file, "x".repeat(100_000)).unwrap();
-    let echo = curl(&[
-        "-s",
-        "--http2-prior-knowledge",
-        "--data-binary",
-        &format!("@{}", file.display()),
-        &format!("{}/echo", host.url()),
-    ]);
-    std::fs::remove_file(&file).ok();
+    let echo = post_echo(&host, b'x', 100_000);
     assert_eq!(echo, "POST /echo body=100000\n");
     // A panic is a trap: 500 and its log line, and the host serves on.
     let out = curl(&[
@@ -204,16 +211,7 @@ fn a_wasip3_component_streams_bodies_and_trailers_both_ways() {
     let head = curl(&["-s", "-I", "--http2-prior-knowledge", &format!("{}/hello", host.url())]);
     assert!(head.starts_with("HTTP/2 200"), "{head}");
     assert!(!head.contains("hello from"), "{head}");
-    let file = std::env::temp_dir().join(format!("push-host-p3-echo-{}", std::process::id()));
-    std::fs::write(&file, "y".repeat(300_000)).unwrap();
-    let echo = curl(&[
-        "-s",
-        "--http2-prior-knowledge",
-        "--data-binary",
-        &format!("@{}", file.display()),
-        &format!("{}/echo", host.url()),
-    ]);
-    std::fs::remove_file(&file).ok();
+    let echo = post_echo(&host, b'y', 300_000);
     assert_eq!(echo, "POST /echo body=300000 trailers=0\n");
 }
 
