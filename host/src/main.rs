@@ -97,6 +97,13 @@ struct Args {
     /// How long a queued request waits for an instance before 503, in milliseconds.
     #[arg(long, default_value_t = 1_000)]
     queue_timeout_ms: u64,
+    /// Requests one instance may serve one after another (1: a fresh
+    /// instance per request). For trusted code: the guest's memory and
+    /// globals carry over from one request to the next (README, "Instance
+    /// reuse"). An instance that traps, times out or hits a memory limit is
+    /// never used again; one idle for 10 s is dropped.
+    #[arg(long, default_value_t = 1)]
+    instance_reuse: u32,
     /// Concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS).
     #[arg(long, default_value_t = 100)]
     max_streams: u32,
@@ -165,6 +172,7 @@ impl Args {
     fn limits(&self) -> anyhow::Result<Limits> {
         anyhow::ensure!(self.max_concurrent > 0, "--max-concurrent must be at least 1");
         anyhow::ensure!(self.memory_mb > 0, "--memory-mb must be at least 1");
+        anyhow::ensure!(self.instance_reuse > 0, "--instance-reuse must be at least 1");
         Ok(Limits {
             timeout: Duration::from_millis(self.timeout_ms),
             memory_bytes: self.memory_mb << 20,
@@ -182,6 +190,7 @@ impl Args {
             link_push: self.link_push == "on",
             http1: self.http1 == "on",
             memory_budget: self.memory_budget_mb.map(|mb| mb << 20),
+            instance_reuse: self.instance_reuse,
             ..Limits::default()
         })
     }
@@ -222,6 +231,7 @@ const LIMIT_FLAGS: &[&str] = &[
     "max_body_bytes",
     "max_concurrent",
     "queue_timeout_ms",
+    "instance_reuse",
     "max_streams",
     "max_connections",
     "handshake_timeout_s",

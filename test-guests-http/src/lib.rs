@@ -10,6 +10,7 @@
 //!   response.
 //! - `/echo` (`echo.rs`): the request as the component saw it.
 //! - `/count` (`count.rs`): the request body read as it arrives.
+//! - `/state` (`state.rs`): a counter kept in the instance's memory.
 //! - `/error-code`, `/trap`, `/none`, `/spin`, `/trap-after-body`,
 //!   `/trap-after-set` (`fail.rs`): failures.
 
@@ -18,6 +19,7 @@ mod echo;
 mod fail;
 mod fetch;
 mod links;
+mod state;
 mod stream;
 
 use std::io::Write as _;
@@ -37,6 +39,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Guests {
             "/fetch" => fetch::fetch(query, out),
             "/echo" => echo::echo(request, out),
             "/count" => count::count(request, out),
+            "/state" => state::state(out),
             "/error-code" => fail::error_code(out),
             "/trap" => fail::trap(),
             "/trap-after-body" => fail::trap_after_body(query, out),

@@ -16,6 +16,8 @@
 //!   push:handler@0.2.0; `/promise-checks`: the checks `promise` makes;
 //!   `/promise-while-streaming?url=GATE`: a promise between two chunks of
 //!   the main body.
+//! - `/state`, `/stale-pusher` (`state.rs`): what an instance kept between
+//!   requests carries over.
 //!
 //! Outcomes the tests wait for are written to stderr (the host logs them).
 
@@ -23,6 +25,7 @@ mod body;
 mod fail;
 mod fetch;
 mod push;
+mod state;
 
 use wasip3::http::types::{ErrorCode, Fields, Request, Response};
 use wasip3::{wit_future, wit_stream};
@@ -38,6 +41,8 @@ impl wasip3::exports::http::handler::Guest for Guests {
         let query = query.to_string();
         match path {
             "/hello" => Ok(text(200, "hello from a wasip3 component\n")),
+            "/state" => Ok(state::state()),
+            "/stale-pusher" => Ok(state::stale_pusher(&request)),
             "/stream" => Ok(body::stream(&query)),
             "/echo" => Ok(body::echo(request).await),
             "/ignore-body" => Ok(text(200, "ignored\n")),

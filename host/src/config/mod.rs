@@ -62,6 +62,10 @@ pub struct Limits {
     /// A tenant's share of it: its live instances together (`None`: no
     /// share of its own).
     pub memory_share: Option<usize>,
+    /// Requests one instance may serve one after another before it is
+    /// dropped (`--instance-reuse`, `instance_reuse`); 1, the default, is a
+    /// fresh instance per request.
+    pub instance_reuse: u32,
 }
 
 impl Default for Limits {
@@ -86,6 +90,7 @@ impl Default for Limits {
             http1: true,
             memory_budget: None,
             memory_share: None,
+            instance_reuse: 1,
         }
     }
 }

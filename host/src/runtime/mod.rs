@@ -1,6 +1,8 @@
 //! The wasm side of the host: one `Engine` with the pooling allocator and an
 //! epoch ticker, the component loaded and pre-instantiated once, and a fresh
 //! `Store` per request (this file), and what a guest instance holds:
+//! - `instance.rs`: a store and its instance, and the idle instances a
+//!   component keeps between requests with `--instance-reuse`.
 //! - `state.rs`: the store's data ([`state::HostState`]); its WASI context
 //!   is built at the guest's first WASI call.
 //! - `caller.rs`: the `push:handler/caller` interface's generated traits on
@@ -16,6 +18,7 @@
 pub mod budget;
 pub mod cache;
 pub mod caller;
+pub mod instance;
 pub mod state;
 pub mod stdio;
 pub mod wasi_http;
@@ -41,6 +44,7 @@ use crate::push::caller_state::CallerState;
 use crate::push::generated::{Service, ServicePre, WitRequest};
 use crate::runtime::budget::{Budget, Reservation};
 use crate::runtime::cache::CompileCache;
+use crate::runtime::instance::{IDLE_DROP, Instance, Kept, Live};
 use crate::runtime::state::{HostState, MemoryLimiter};
 use crate::runtime::stdio::GuestLogLimit;
 use crate::runtime::wasi_http::serve::HttpPre;
@@ -273,6 +277,8 @@ pub struct Runtime {
     tenant_metrics: Arc<TenantMetrics>,
     /// Its guests' log lines, rate-limited together.
     log: Arc<GuestLogLimit>,
+    /// Its idle instances (`--instance-reuse` above 1).
+    kept: Kept,
 }
 
 impl Runtime {
@@ -356,13 +362,18 @@ impl Runtime {
             budgets,
             log: GuestLogLimit::new(name.into()),
             tenant_metrics: sandbox.metrics.tenant(name),
+            kept: Kept::default(),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
             path: path.clone(),
             message: format!("{e:#}"),
         })?;
         tracing::info!("{}: {how}; world {}", path.display(), runtime.pre.name());
-        Ok(Arc::new(runtime))
+        let runtime = Arc::new(runtime);
+        if runtime.limits.instance_reuse > 1 {
+            drop_idle_instances(Arc::downgrade(&runtime));
+        }
+        Ok(runtime)
     }
 
     /// A store's data for one instance of this component.
@@ -379,10 +390,36 @@ impl Runtime {
         )
     }
 
+    /// The instance for one request: a kept one with `--instance-reuse`
+    /// (its state now `caller`'s and `tag`'s, its deadline this request's),
+    /// or a fresh store.
+    fn instance(&self, caller: CallerState, tag: Arc<str>) -> Instance {
+        if self.limits.instance_reuse > 1
+            && let Some(mut kept) = self.kept.take()
+        {
+            kept.store.data_mut().next_request(caller, tag);
+            self.arm_deadline(&mut kept.store);
+            return kept;
+        }
+        Instance::fresh(self.store(caller, tag))
+    }
+
+    /// Ends `instance`'s request: kept for the next one if reuse allows
+    /// and nothing went wrong, dropped otherwise.
+    fn give_back(&self, instance: Instance, failure: Option<&Failure>, tag: &str) {
+        self.kept.give_back(instance, failure, self.limits.instance_reuse, tag);
+    }
+
     /// A fresh store for one instance, its memory limiter and deadline set.
     fn store(&self, caller: CallerState, tag: Arc<str>) -> Store<HostState> {
         let mut store = Store::new(&self.engine, self.host_state(caller, tag));
         store.limiter(|s| &mut s.limiter);
+        self.arm_deadline(&mut store);
+        store
+    }
+
+    /// Sets the deadline of the request about to run in `store`.
+    fn arm_deadline(&self, store: &mut Store<HostState>) {
         if self.limits.has_deadline() {
             // Every tick the guest yields to tokio (so a spinning guest never
             // holds a worker thread); past the deadline it traps.
@@ -403,7 +440,6 @@ impl Runtime {
                 }
             });
         }
-        store
     }
 
     /// Runs `call` under the deadline: the epoch deadline stops guest code;
@@ -464,9 +500,10 @@ impl Runtime {
             (World::Service(pre), None) => pre.instantiate_async(&mut store).await.map(drop),
             (world, Some(request)) => {
                 let http = world.http().expect("push worlds are matched above");
+                let mut instance = Instance::fresh(store);
                 let (result, _, response) = http
                     .exchange(
-                        &mut store,
+                        &mut instance,
                         request,
                         wasi_http::body::IncomingBody::Read(request.body.clone()),
                         None,
@@ -493,21 +530,27 @@ impl Runtime {
     ) -> Outcome {
         // Push off: a burst of promises' 103 goes out when the guest yields.
         let early = caller.early_hints();
-        let mut store = self.store(caller, tag);
+        let mut instance = self.instance(caller, tag.clone());
         let mut instantiate = None;
         let mut handle = None;
+        let Instance { store, live, .. } = &mut instance;
         let call = async {
             let started = Instant::now();
-            let service: Service = pre.instantiate_async(&mut store).await?;
+            let service: Service = match live.take() {
+                Some(Live::Push(service)) => service,
+                _ => pre.instantiate_async(&mut *store).await?,
+            };
             let handling = Instant::now();
             instantiate = Some(handling - started);
-            let result = service.push_handler_handler().call_handle(&mut store, &request).await;
+            let result = service.push_handler_handler().call_handle(&mut *store, &request).await;
             handle = Some(handling.elapsed());
+            *live = Some(Live::Push(service));
             result
         };
         let outcome = self.bounded(hints::flush_on_yield(call, early)).await;
-        let failure = self.failure(outcome, &store);
-        let (unanswered, mut report) = store.data_mut().caller.finish();
+        let failure = self.failure(outcome, &instance.store);
+        let (unanswered, mut report) = instance.store.data_mut().caller.finish();
+        self.give_back(instance, failure.as_ref(), &tag);
         report.tenant = Some(self.tenant_metrics.clone());
         report.instantiate = instantiate;
         report.handle = handle;
@@ -633,6 +676,21 @@ fn engine(limits: &Pool) -> wasmtime::Result<Engine> {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
     Engine::new(&config)
+}
+
+/// Drops `runtime`'s instances idle for [`IDLE_DROP`], every half of it,
+/// for as long as the runtime is alive.
+fn drop_idle_instances(runtime: std::sync::Weak<Runtime>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(IDLE_DROP / 2).await;
+            let Some(runtime) = runtime.upgrade() else { break };
+            let dropped = runtime.kept.drop_idle(IDLE_DROP);
+            if dropped > 0 {
+                tracing::debug!("{}: {dropped} idle instances dropped", runtime.log.tenant);
+            }
+        }
+    });
 }
 
 /// One thread for the whole process advances the epoch every [`EPOCH_TICK`].

@@ -52,6 +52,7 @@ impl HostState {
                 env,
                 log,
                 tag: tag.clone(),
+                streams: None,
             },
             http: WasiHttpCtx::new(),
             outbound: Outbound::new(allowed, tag),
@@ -68,22 +69,44 @@ impl HostState {
     }
 }
 
+impl HostState {
+    /// Readies a kept instance's state for its next request: `caller` and
+    /// `tag` are that request's, and nothing of the last request's push
+    /// state is left (its `wasi:http@0.3` requests, promises, pushers).
+    pub fn next_request(&mut self, caller: CallerState, tag: Arc<str>) {
+        self.caller = caller;
+        self.p3 = None;
+        self.outbound.retag(tag.clone());
+        if let Some(streams) = &self.wasi_inputs.streams {
+            for stream in streams {
+                stream.retag(tag.clone());
+            }
+        }
+        self.wasi_inputs.tag = tag;
+    }
+}
+
 /// What the WASI context is built from.
 struct WasiInputs {
     env: Arc<[(String, String)]>,
     log: Arc<GuestLogLimit>,
     tag: Arc<str>,
+    /// The context's stdout and stderr, once built (retagged per request).
+    streams: Option<[LogStream; 2]>,
 }
 
 impl WasiInputs {
     /// A sandbox with stdout/stderr going to the log, clocks and random, the
     /// environment (its tenant's; empty by default), and nothing else: no
     /// arguments, no files, no sockets.
-    fn build(&self) -> WasiCtx {
+    fn build(&mut self) -> WasiCtx {
+        let stdout = LogStream::new(Channel::Stdout, self.tag.clone(), self.log.clone());
+        let stderr = LogStream::new(Channel::Stderr, self.tag.clone(), self.log.clone());
+        self.streams = Some([stdout.clone(), stderr.clone()]);
         WasiCtx::builder()
             .envs(&self.env)
-            .stdout(LogStream::new(Channel::Stdout, self.tag.clone(), self.log.clone()))
-            .stderr(LogStream::new(Channel::Stderr, self.tag.clone(), self.log.clone()))
+            .stdout(stdout)
+            .stderr(stderr)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -94,7 +117,7 @@ impl WasiInputs {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let inputs = &self.wasi_inputs;
+        let inputs = &mut self.wasi_inputs;
         WasiCtxView {
             ctx: self.wasi.get_or_insert_with(|| inputs.build()),
             table: &mut self.table,

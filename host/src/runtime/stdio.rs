@@ -32,7 +32,7 @@ pub const GUEST_LINES_BURST: u32 = 400;
 /// One tenant's budget of guest log lines, shared by its instances.
 #[derive(Debug)]
 pub struct GuestLogLimit {
-    tenant: Arc<str>,
+    pub(crate) tenant: Arc<str>,
     limiter: governor::DefaultDirectRateLimiter,
     dropped: std::sync::atomic::AtomicU64,
 }
@@ -96,6 +96,18 @@ impl LogStream {
                 truncated: false,
             })),
         }
+    }
+}
+
+impl LogStream {
+    /// Tags the lines from now on with `tag` (a kept instance's next
+    /// request); a line left unfinished goes out first, under the old tag.
+    pub fn retag(&self, tag: Arc<str>) {
+        let mut buffer = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if !buffer.buf.is_empty() {
+            buffer.emit();
+        }
+        buffer.tag = tag;
     }
 }
 

@@ -83,6 +83,7 @@ struct DefaultsFile {
     max_pushes: Option<Spanned<u64>>,
     max_concurrent: Option<Spanned<u64>>,
     queue_timeout_ms: Option<Spanned<u64>>,
+    instance_reuse: Option<Spanned<u64>>,
     shutdown_timeout_s: Option<Spanned<f64>>,
     max_body_bytes: Option<Spanned<u64>>,
     max_streams: Option<Spanned<u64>>,
@@ -107,6 +108,8 @@ struct TenantLimitsFile {
     max_pushes: Option<Spanned<u64>>,
     max_concurrent: Option<Spanned<u64>>,
     queue_timeout_ms: Option<Spanned<u64>>,
+    /// Requests one instance may serve in turn (1: a fresh one each).
+    instance_reuse: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -282,6 +285,10 @@ fn apply_tenant(limits: &mut Limits, f: &TenantLimitsFile) -> Result<(), Bad> {
     if let Some(v) = &f.queue_timeout_ms {
         limits.queue_timeout = Duration::from_millis(small("queue_timeout_ms", v, 86_400_000)?);
     }
+    if let Some(v) = &f.instance_reuse {
+        positive("instance_reuse", v)?;
+        limits.instance_reuse = small("instance_reuse", v, 1_000_000)? as u32;
+    }
     Ok(())
 }
 
@@ -297,6 +304,7 @@ fn apply_defaults(limits: &mut Limits, f: &DefaultsFile) -> Result<(), Bad> {
         max_pushes: f.max_pushes.clone(),
         max_concurrent: f.max_concurrent.clone(),
         queue_timeout_ms: f.queue_timeout_ms.clone(),
+        instance_reuse: f.instance_reuse.clone(),
     };
     apply_tenant(limits, &request)?;
     if let Some(v) = &f.max_body_bytes {

@@ -50,6 +50,13 @@ impl Outbound {
     }
 }
 
+impl Outbound {
+    /// Logs under `tag` from now on (a kept instance's next request).
+    pub fn retag(&mut self, tag: Arc<str>) {
+        self.tag = tag;
+    }
+}
+
 type Sent = Box<
     dyn Future<
             Output = Result<

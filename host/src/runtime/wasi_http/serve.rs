@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
-use wasmtime::Store;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
@@ -17,6 +16,7 @@ use crate::push::caller_state::CallerState;
 use crate::push::generated::WitRequest;
 use crate::push::promised::PromisedStream;
 use crate::runtime::Runtime;
+use crate::runtime::instance::Instance;
 use crate::runtime::state::HostState;
 use crate::runtime::wasi_http::body::{IncomingBody, Timing};
 use crate::runtime::wasi_http::deliver::{self, Delivered, GuestResponse};
@@ -32,10 +32,11 @@ pub enum HttpPre<'a> {
 }
 
 impl HttpPre<'_> {
-    /// Runs one call of the component in `store` (see each version's `exchange`).
+    /// Runs one call of the component in `instance` (see each version's
+    /// `exchange`); instantiates it first if it is fresh.
     pub async fn exchange<D, R>(
         self,
-        store: &mut Store<HostState>,
+        instance: &mut Instance,
         request: &WitRequest,
         body: IncomingBody,
         caller: Option<&Arc<Mutex<CallerState>>>,
@@ -45,8 +46,8 @@ impl HttpPre<'_> {
         D: AsyncFnOnce(Result<GuestResponse, String>) -> R,
     {
         match self {
-            HttpPre::P2(pre) => p2::proxy::exchange(store, pre, request, body, deliver).await,
-            HttpPre::P3(pre) => p3::service::exchange(store, pre, request, body, caller, deliver).await,
+            HttpPre::P2(pre) => p2::proxy::exchange(instance, pre, request, body, deliver).await,
+            HttpPre::P3(pre) => p3::service::exchange(instance, pre, request, body, caller, deliver).await,
         }
     }
 }
@@ -64,7 +65,7 @@ impl Runtime {
         slot: impl Sized,
     ) -> Outcome {
         let early = caller.early_hints();
-        let mut store = self.store(CallerState::detached(), tag.clone());
+        let mut instance = self.instance(CallerState::detached(), tag.clone());
         let link_push = self.limits.link_push;
         let body = match caller.take_body_stream() {
             Some(streamed) => IncomingBody::Streamed(streamed),
@@ -75,20 +76,26 @@ impl Runtime {
         let caller = Arc::new(Mutex::new(caller));
         let (path, tag_ref, caller_ref) = (request.path.as_str(), &*tag, &*caller);
         let deliver = async move |response| deliver::deliver_main(response, caller_ref, link_push, path, tag_ref).await;
-        let exchange = pre.exchange(&mut store, &request, body, Some(&caller), deliver);
+        let exchange = pre.exchange(&mut instance, &request, body, Some(&caller), deliver);
         // Push off: a burst of promises' 103 goes out when the guest yields.
         let outcome = self.bounded(hints::flush_on_yield(exchange, early)).await;
         let (result, timing, delivered) = match outcome {
             Some((result, timing, delivered)) => (Some(result), timing, delivered),
             None => (None, Timing::default(), None),
         };
-        let mut failure = self.failure(result, &store);
-        if let Some(p3) = &store.data().p3 {
+        let mut failure = self.failure(result, &instance.store);
+        if let Some(p3) = &instance.store.data().p3 {
             let mut c = caller.lock().await;
             c.report.pushed += p3.pushed;
             c.report.refused += p3.refused;
         }
-        drop(store);
+        // A response h2 could not send is the guest's fault too: that
+        // instance is not kept.
+        let undelivered = match &delivered {
+            Some(Delivered::Failed(why)) if failure.is_none() => Some(Failure::Errored(why.clone())),
+            _ => None,
+        };
+        self.give_back(instance, failure.as_ref().or(undelivered.as_ref()), &tag);
         drop(slot);
         let promised = match delivered {
             Some(Delivered::Sent(promised)) => promised,
@@ -138,10 +145,10 @@ impl Runtime {
             return false;
         };
         let _in_use = self.tenant_metrics.instance_started();
-        let mut store = self.store(CallerState::detached(), push_tag.clone());
+        let mut instance = self.instance(CallerState::detached(), push_tag.clone());
         let outcome = self
             .bounded(pre.exchange(
-                &mut store,
+                &mut instance,
                 &request,
                 IncomingBody::Read(Vec::new()),
                 None,
@@ -149,37 +156,35 @@ impl Runtime {
             ))
             .await;
         let response = match outcome {
-            Some((Ok(()), _, Some(Ok(response)))) => response,
+            Some((Ok(()), _, Some(Ok(response)))) => Ok(response),
             // The response was refused first (e.g. a body over the cap): a
             // failure of the guest after that follows from it.
             Some((result, _, Some(Err(why)))) => {
                 let then = match result {
                     Ok(()) => String::new(),
-                    Err(e) => match self.failure(Some(Err(e)), &store) {
+                    Err(e) => match self.failure(Some(Err(e)), &instance.store) {
                         Some(Failure::Trapped { kind, .. }) => format!(" (the guest then trapped: {kind})"),
                         _ => " (the guest then ran out of time)".to_string(),
                     },
                 };
-                tracing::warn!("{push_tag}: not pushed: {why}{then}");
-                return false;
+                Err(format!("{why}{then}"))
             }
-            Some((Ok(()), _, None)) => {
-                tracing::warn!("{push_tag}: not pushed: the component set no response");
-                return false;
-            }
-            Some((Err(e), ..)) => {
-                let why = match self.failure(Some(Err(e)), &store) {
-                    Some(Failure::Trapped { kind, .. }) => format!("guest trapped: {kind}"),
-                    _ => format!("handler timed out after {} ms", self.limits.timeout.as_millis()),
-                };
+            Some((Ok(()), _, None)) => Err("the component set no response".to_string()),
+            Some((Err(e), ..)) => Err(match self.failure(Some(Err(e)), &instance.store) {
+                Some(Failure::Trapped { kind, .. }) => format!("guest trapped: {kind}"),
+                _ => format!("handler timed out after {} ms", self.limits.timeout.as_millis()),
+            }),
+            None => Err(format!(
+                "handler timed out after {} ms",
+                self.limits.timeout.as_millis()
+            )),
+        };
+        let failure = response.as_ref().err().map(|why| Failure::Errored(why.clone()));
+        self.give_back(instance, failure.as_ref(), &push_tag);
+        let response = match response {
+            Ok(response) => response,
+            Err(why) => {
                 tracing::warn!("{push_tag}: not pushed: {why}");
-                return false;
-            }
-            None => {
-                tracing::warn!(
-                    "{push_tag}: not pushed: handler timed out after {} ms",
-                    self.limits.timeout.as_millis()
-                );
                 return false;
             }
         };

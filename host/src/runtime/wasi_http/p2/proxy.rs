@@ -10,23 +10,24 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
-use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 
 use crate::push::generated::WitRequest;
+use crate::runtime::instance::{Instance, Live};
 use crate::runtime::state::HostState;
 use crate::runtime::wasi_http::body::{EndOnFailure, IncomingBody, Timing, incoming};
 use crate::runtime::wasi_http::deliver::GuestResponse;
 
-/// Calls the component's `handle` for `request` in `store` and meanwhile
+/// Calls the component's `handle` for `request` in `instance` (instantiated
+/// first if fresh) and meanwhile
 /// hands the response it sets (or the error code it sets) to `deliver`.
 /// The guest reads `body` (`request.body` is not used).
 /// Returns the call's result, its timing, and what `deliver` returned
 /// (`None`: the guest never set a response).
 pub async fn exchange<D, R>(
-    store: &mut Store<HostState>,
+    instance: &mut Instance,
     pre: &ProxyPre<HostState>,
     request: &WitRequest,
     body: IncomingBody,
@@ -35,6 +36,7 @@ pub async fn exchange<D, R>(
 where
     D: AsyncFnOnce(Result<GuestResponse, String>) -> R,
 {
+    let Instance { store, live, .. } = instance;
     let mut timing = Timing::default();
     let (tx, mut rx) = oneshot::channel();
     let (done_tx, done_rx) = oneshot::channel::<()>();
@@ -60,7 +62,10 @@ where
     let call = async move {
         let started = Instant::now();
         let result = async {
-            let proxy = pre.instantiate_async(&mut *store).await?;
+            let proxy = match live.take() {
+                Some(Live::Proxy(proxy)) => proxy,
+                _ => pre.instantiate_async(&mut *store).await?,
+            };
             let handling = Instant::now();
             timing_ref.instantiate = Some(handling - started);
             let result = proxy
@@ -68,6 +73,7 @@ where
                 .call_handle(&mut *store, req, out)
                 .await;
             timing_ref.handle = Some(handling.elapsed());
+            *live = Some(Live::Proxy(proxy));
             result
         }
         .await;

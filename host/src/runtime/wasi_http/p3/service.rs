@@ -11,24 +11,25 @@ use std::time::Instant;
 
 use tokio::sync::{Mutex, oneshot};
 use tokio_util::sync::CancellationToken;
-use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 use crate::push::caller_state::CallerState;
 use crate::push::generated::WitRequest;
+use crate::runtime::instance::{Instance, Live};
 use crate::runtime::state::HostState;
 use crate::runtime::wasi_http::body::{EndOnFailure, IncomingBody, Timing, incoming};
 use crate::runtime::wasi_http::deliver::GuestResponse;
 
-/// Calls the component's `handle` for `request` in `store` and hands the
+/// Calls the component's `handle` for `request` in `instance` (instantiated
+/// first if fresh) and hands the
 /// response it returns (or its error code) to `deliver`, keeping the
 /// store's event loop running until `deliver` is done, so the guest can
 /// write the body after `handle` returned. The guest reads `body`.
 /// Returns the call's result, its timing, and what `deliver` returned
 /// (`None`: the call failed before it returned a response).
 pub async fn exchange<D, R>(
-    store: &mut Store<HostState>,
+    instance: &mut Instance,
     pre: &ServicePre<HostState>,
     request: &WitRequest,
     body: IncomingBody,
@@ -38,6 +39,7 @@ pub async fn exchange<D, R>(
 where
     D: AsyncFnOnce(Result<GuestResponse, String>) -> R,
 {
+    let Instance { store, live, .. } = instance;
     let mut timing = Timing::default();
     let (tx, rx) = oneshot::channel();
     let request = match incoming(request, body) {
@@ -68,7 +70,10 @@ where
     let call = async move {
         let started = Instant::now();
         let result = async {
-            let service = pre.instantiate_async(&mut *store).await?;
+            let service = match live.take() {
+                Some(Live::Service(service)) => service,
+                _ => pre.instantiate_async(&mut *store).await?,
+            };
             let handling = Instant::now();
             timing_ref.instantiate = Some(handling - started);
             let result = store
@@ -91,6 +96,7 @@ where
                     Ok(())
                 })
                 .await;
+            *live = Some(Live::Service(service));
             result.and_then(|r| r)
         }
         .await;
