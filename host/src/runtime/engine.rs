@@ -1,0 +1,103 @@
+//! The process's one wasm `Engine`: the pooling allocator sized for every
+//! component it runs ([`Pool`]), and the epoch ticker behind deadlines.
+
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::config::{EPOCH_TICK, Limits};
+
+/// The engine-wide sizes of the instance pool.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// Instances alive at once, over all components.
+    pub instances: u32,
+    /// The largest linear memory any component may have.
+    pub memory_bytes: usize,
+    /// Whether any component has a deadline (epoch interruption on).
+    pub deadlines: bool,
+    /// Keep pool pages resident between instances.
+    pub keep_resident: bool,
+    /// The process's memory budget in bytes.
+    pub memory_budget: usize,
+}
+
+impl Pool {
+    /// The pool for one component under `limits`.
+    pub fn for_limits(limits: &Limits) -> Pool {
+        Pool {
+            instances: limits.max_concurrent,
+            memory_bytes: limits.memory_bytes,
+            deadlines: limits.has_deadline(),
+            keep_resident: limits.keep_resident,
+            memory_budget: limits
+                .memory_budget
+                .unwrap_or_else(crate::runtime::budget::default_process_budget),
+        }
+    }
+}
+
+/// Core instances one component may link (componentize-py's has about a dozen).
+const MAX_CORE_INSTANCES: u32 = 20;
+/// Tables one component may have.
+const MAX_TABLES: u32 = 8;
+
+/// Linear memory kept resident per pool slot (see [`engine`]).
+const MEMORY_KEEP_RESIDENT: usize = 4 << 20;
+/// Table bytes kept resident per pool slot.
+const TABLE_KEEP_RESIDENT: usize = 64 << 10;
+
+pub(super) fn engine(limits: &Pool) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(limits.instances)
+        // Components from componentize-py/js link a dozen core instances
+        // (interpreter, libc, adapters) and several tables: every instance
+        // slot may hold its component's full count. Core instance and table
+        // slots cost little; memories reserve address space, so two each.
+        .total_core_instances(limits.instances * MAX_CORE_INSTANCES)
+        .total_memories(limits.instances * 2)
+        .total_tables(limits.instances * MAX_TABLES)
+        .total_stacks(limits.instances)
+        .max_memory_size(limits.memory_bytes)
+        .max_core_instances_per_component(MAX_CORE_INSTANCES)
+        .max_memories_per_component(4)
+        .max_tables_per_component(MAX_TABLES)
+        // Reuse a slot's pages instead of handing them back to the kernel and
+        // faulting them in again on the next request: the pages a guest
+        // touched (found with PAGEMAP_SCAN where the kernel has it, Linux
+        // 6.7+) are zeroed with memset, up to this much per memory or table;
+        // beyond it, madvise as before. Every instance still starts zeroed.
+        .pagemap_scan(Enabled::Auto);
+    if limits.keep_resident {
+        pool.linear_memory_keep_resident(limits.memory_bytes.min(MEMORY_KEEP_RESIDENT))
+            .table_keep_resident(TABLE_KEEP_RESIDENT);
+    }
+    let mut config = Config::new();
+    config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .epoch_interruption(limits.deadlines)
+        // wasi:http@0.3 components: component-model async (streams,
+        // futures, async exports) and the store's event loop.
+        .wasm_component_model_async(true)
+        .concurrency_support(true)
+        .max_wasm_stack(1 << 20);
+    // For `perf` profiles: name the compiled guest functions in
+    // /tmp/perf-PID.map (see bench/README.md).
+    if std::env::var_os("PUSH_HOST_PERFMAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    Engine::new(&config)
+}
+
+/// One thread for the whole process advances the epoch every [`EPOCH_TICK`].
+pub(super) fn start_epoch_ticker(engine: &Engine) {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawn the epoch ticker");
+}
