@@ -101,7 +101,7 @@ struct Args {
     /// instance per request). For trusted code: the guest's memory and
     /// globals carry over from one request to the next (README, "Instance
     /// reuse"). An instance that traps, times out or hits a memory limit is
-    /// never used again; one idle for 10 s is dropped.
+    /// never used again; one idle for 5 s is dropped.
     #[arg(long, default_value_t = 1)]
     instance_reuse: u32,
     /// Concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS).

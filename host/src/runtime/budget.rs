@@ -75,9 +75,8 @@ impl Budget {
         let fits = |outside: usize| {
             self.used
                 .try_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                    used.checked_add(bytes)?
-                        .checked_add(outside)
-                        .filter(|total| *total <= self.limit)
+                    let after = used.checked_add(bytes)?;
+                    (after.checked_add(outside)? <= self.limit).then_some(after)
                 })
                 .is_ok()
         };

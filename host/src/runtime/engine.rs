@@ -1,9 +1,17 @@
 //! The process's one wasm `Engine`: the pooling allocator sized for every
-//! component it runs ([`Pool`]), and the epoch ticker behind deadlines.
+//! component it runs ([`Pool`]), the epoch ticker behind deadlines, and
+//! the pool's warm pages: counted against the memory budget
+//! ([`WarmPages`]) and given back when the process is idle
+//! ([`release_when_idle`]).
 
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, PoolingAllocatorMetrics};
 
 use crate::config::{EPOCH_TICK, Limits};
+use crate::runtime::budget::Outside;
 
 /// The engine-wide sizes of the instance pool.
 #[derive(Clone, Debug)]
@@ -100,4 +108,95 @@ pub(super) fn start_epoch_ticker(engine: &Engine) {
             }
         })
         .expect("spawn the epoch ticker");
+}
+
+/// The pool's warm pages (kept resident between instances, see [`engine`]):
+/// counted against the process's memory budget, and given back when they
+/// are in a growth's way.
+pub(super) struct WarmPages {
+    engine: Engine,
+    metrics: PoolingAllocatorMetrics,
+}
+
+impl WarmPages {
+    /// The warm pages of `engine`'s pool (`None`: it has no pool).
+    pub(super) fn of(engine: &Engine) -> Option<Self> {
+        Some(WarmPages {
+            engine: engine.clone(),
+            metrics: engine.pooling_allocator_metrics()?,
+        })
+    }
+}
+
+impl Outside for WarmPages {
+    fn resident(&self) -> usize {
+        self.metrics.unused_memory_bytes_resident() + self.metrics.unused_table_bytes_resident()
+    }
+
+    fn release(&self) -> usize {
+        self.engine.release_idle_pool_memory()
+    }
+}
+
+/// With no instance started for this long, the pool's warm pages go back
+/// to the kernel.
+pub const RELEASE_AFTER: Duration = Duration::from_secs(5);
+
+/// When the process last started an instance.
+#[derive(Debug)]
+pub struct Activity {
+    since: Instant,
+    /// Milliseconds from `since` to the last instance started.
+    last: AtomicU64,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity {
+            since: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Activity {
+    /// An instance starts now.
+    pub fn touch(&self) {
+        let now = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.since
+            .elapsed()
+            .saturating_sub(Duration::from_millis(self.last.load(Ordering::Relaxed)))
+    }
+}
+
+/// One thread for the whole process: every second, once no instance has
+/// started for [`RELEASE_AFTER`], gives the pool's warm pages back (RSS
+/// returns near where it started); stops with the engine.
+pub(super) fn release_when_idle(engine: &Engine, activity: Arc<Activity>) {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("pool-release".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let Some(engine) = engine.upgrade() else { break };
+                if activity.idle_for() < RELEASE_AFTER {
+                    continue;
+                }
+                let Some(warm) = WarmPages::of(&engine) else { break };
+                if warm.resident() > 0 {
+                    let released = warm.release();
+                    tracing::info!(
+                        "idle for {} s: {} KiB of the instance pool's warm pages given back",
+                        RELEASE_AFTER.as_secs(),
+                        released >> 10
+                    );
+                }
+            }
+        })
+        .expect("spawn the pool-release thread");
 }

@@ -45,7 +45,7 @@ use crate::push::generated::{Service, ServicePre, WitRequest};
 use crate::runtime::budget::{Budget, Reservation};
 use crate::runtime::cache::CompileCache;
 pub use crate::runtime::engine::Pool;
-use crate::runtime::engine::{engine, start_epoch_ticker};
+use crate::runtime::engine::{Activity, WarmPages, engine, release_when_idle, start_epoch_ticker};
 use crate::runtime::instance::{IDLE_DROP, Instance, Kept, Live};
 use crate::runtime::state::{HostState, MemoryLimiter};
 use crate::runtime::stdio::GuestLogLimit;
@@ -147,6 +147,7 @@ pub struct Sandbox {
     budget: Arc<Budget>,
     cache: CompileCache,
     metrics: Arc<Metrics>,
+    activity: Arc<Activity>,
 }
 
 /// The tenant name of the component served with `--module`.
@@ -178,19 +179,25 @@ impl Sandbox {
         if pool.deadlines {
             start_epoch_ticker(&engine);
         }
-        let budget = Budget::new(
-            format!(
-                "the memory budget of {} MiB (all instances together)",
-                pool.memory_budget >> 20
-            ),
-            pool.memory_budget,
+        // The pool's warm pages count too: live instances' memory plus the
+        // pages kept warm stay within the budget.
+        let name = format!(
+            "the memory budget of {} MiB (all instances and the pool's warm pages together)",
+            pool.memory_budget >> 20
         );
+        let budget = match WarmPages::of(&engine) {
+            Some(warm) => Budget::counting(name, pool.memory_budget, Box::new(warm)),
+            None => Budget::new(name, pool.memory_budget),
+        };
+        let activity = Arc::new(Activity::default());
+        release_when_idle(&engine, activity.clone());
         Ok(Sandbox {
             engine,
             linker: Arc::new(linker),
             budget,
             cache,
             metrics,
+            activity,
         })
     }
 }
@@ -251,6 +258,8 @@ pub struct Runtime {
     log: Arc<GuestLogLimit>,
     /// Its idle instances (`--instance-reuse` above 1).
     kept: Kept,
+    /// The process's last instance start.
+    activity: Arc<Activity>,
 }
 
 impl Runtime {
@@ -335,6 +344,7 @@ impl Runtime {
             log: GuestLogLimit::new(name.into()),
             tenant_metrics: sandbox.metrics.tenant(name),
             kept: Kept::default(),
+            activity: sandbox.activity.clone(),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
             path: path.clone(),
@@ -366,6 +376,7 @@ impl Runtime {
     /// (its state now `caller`'s and `tag`'s, its deadline this request's),
     /// or a fresh store.
     fn instance(&self, caller: CallerState, tag: Arc<str>) -> Instance {
+        self.activity.touch();
         if self.limits.instance_reuse > 1
             && let Some(mut kept) = self.kept.take()
         {
