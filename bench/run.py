@@ -25,6 +25,11 @@ RESULTS = ROOT / "bench" / "results"
 # The push-host binary measured: bench/run passes the PGO build
 # (scripts/build-pgo.sh), or with --no-pgo the plain release build.
 HOST = RELEASE / "push-host"
+# The `wasmtime` CLI measured as a peer (bench/run installs it, pinned).
+WASMTIME = "wasmtime"
+# Requests one instance serves with reuse on: `wasmtime serve`'s default
+# for 0.3 components, and what its users set for 0.2 ones.
+REUSE = "128"
 SERVER_CORE = "0"
 LOAD_CORE = "1"
 
@@ -102,6 +107,9 @@ def servers(tmp):
                                           "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
         "push-host js": lambda port: [host, "--module", str(GUESTS / "http2_service_js.wasm"),
                                       "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
+        # The seed with an instance kept for up to REUSE requests.
+        "push-host wasm reuse": lambda port: [host, "--module", wasm, "--listen", f"127.0.0.1:{port}",
+                                              "--instance-reuse", REUSE, *PUSH_HOST_BENCH_FLAGS],
         # The seed as a wasi:http@0.3 handler pushing through push:handler@0.2.0.
         "push-host wasm p3": lambda port: [host, "--module", str(GUESTS / "http2_service_p3.wasm"),
                                            "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS],
@@ -132,6 +140,36 @@ def no_push_servers(tmp):
     # HTTP/1.1 has no streams: as many connections as h2's streams in flight.
     h1 = ["--h1", "-c", "64", "-m", "1"]
     hello_p3 = str(GUESTS / "hello_p3.wasm")
+    hello_p2 = str(GUESTS / "hello_p2.wasm")
+    reuse = ["--instance-reuse", REUSE]
+
+    def push_host(module, *extra):
+        return lambda port: [host, "--module", module, "--listen", f"127.0.0.1:{port}", *extra]
+
+    def wasmtime_serve(module, *extra):
+        # As its users run it for a wasi:http component; -S p3 and
+        # component-model-async for 0.3. No deadline (push-host's default
+        # 10 s one stays on).
+        return lambda port: [WASMTIME, "serve", "-S", "cli", "-S", "p3", "-W", "component-model-async",
+                             "-O", "pooling-allocator", "--addr", f"127.0.0.1:{port}", *extra, module]
+
+    def hello_url(port):
+        return f"http://127.0.0.1:{port}/hello"
+
+    # The same plain wasi:http hello components under push-host and under
+    # `wasmtime serve` (HTTP/1.1 only), fresh instances and reused ones.
+    peers = {}
+    for version, module in (("0.2", hello_p2), ("0.3", hello_p3)):
+        peers[f"wasmtime serve hello {version} HTTP/1.1 fresh"] = (
+            wasmtime_serve(module, "--max-instance-reuse-count", "1"), hello_url, h1)
+        # Its default reuse for 0.3 (128 requests, 16 at once); for 0.2 its
+        # default is 1, so the count is set.
+        peers[f"wasmtime serve hello {version} HTTP/1.1 reuse"] = (
+            wasmtime_serve(module, "--max-instance-reuse-count", REUSE), hello_url, h1)
+        peers[f"push-host hello {version} HTTP/1.1 fresh"] = (push_host(module), hello_url, h1)
+        peers[f"push-host hello {version} HTTP/1.1 reuse"] = (push_host(module, *reuse), hello_url, h1)
+        peers[f"push-host hello {version} h2c fresh"] = (push_host(module), hello_url, h2)
+        peers[f"push-host hello {version} h2c reuse"] = (push_host(module, *reuse), hello_url, h2)
     return {
         "push-host hello (no push)": (
             lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"],
@@ -153,6 +191,8 @@ def no_push_servers(tmp):
         "push-host hello HTTP/1.1 (no push)": (
             lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"],
             lambda port: f"http://127.0.0.1:{port}/hello", h1),
+        "push-host hello reuse (no push)": (push_host(hello, *reuse), hello_url, h2),
+        **peers,
     }
 
 
@@ -251,7 +291,7 @@ def fmt(v, digits=1):
 
 
 def main():
-    global HOST
+    global HOST, WASMTIME
     p = argparse.ArgumentParser()
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--duration", type=int, default=5)
@@ -264,8 +304,10 @@ def main():
     p.add_argument("--host", default=str(HOST), help="the push-host binary to measure")
     p.add_argument("--build", default="plain release build (`cargo build --release`)",
                    help="how --host was built, for the report")
+    p.add_argument("--wasmtime", default=WASMTIME, help="the wasmtime CLI (bench/run installs it)")
     args = p.parse_args()
     HOST = Path(args.host)
+    WASMTIME = args.wasmtime
     only = [s for s in args.only.split(",") if s]
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -346,6 +388,19 @@ def ratio_lines(s):
         ("req/s no push: push-host hello / nghttpd static", ratio(get("push-host hello (no push)", "requests_per_sec"),
                                                                 get("nghttpd static (no push)", "requests_per_sec")),
          ">= 0.25"),
+        # Against the other component host, on the same wasi:http@0.2 hello
+        # over HTTP/1.1 (all `wasmtime serve` speaks).
+        ("CPU/request hello 0.2 HTTP/1.1: push-host fresh / wasmtime serve fresh",
+         ratio(get("push-host hello 0.2 HTTP/1.1 fresh", "server_cpu_us_per_request"),
+               get("wasmtime serve hello 0.2 HTTP/1.1 fresh", "server_cpu_us_per_request")), "<= 0.3"),
+        ("CPU/request hello 0.2 HTTP/1.1: push-host reuse / wasmtime serve reuse",
+         ratio(get("push-host hello 0.2 HTTP/1.1 reuse", "server_cpu_us_per_request"),
+               get("wasmtime serve hello 0.2 HTTP/1.1 reuse", "server_cpu_us_per_request")), "<= 0.6"),
+        ("req/s no push, reuse: push-host hello / nghttpd static",
+         ratio(get("push-host hello reuse (no push)", "requests_per_sec"),
+               get("nghttpd static (no push)", "requests_per_sec")), ">= 0.5"),
+        ("CPU/request push-host wasm reuse / nghttpd", ratio(get("push-host wasm reuse", "server_cpu_us_per_request"),
+                                                            get("nghttpd", "server_cpu_us_per_request")), "<= 1.5"),
     ]
     for label, value, target in pairs:
         lines.append(f"{label}: {fmt(value, 3)} (target {target}: {verdict(value, target)})")
@@ -357,6 +412,15 @@ def ratio_lines(s):
     lines.append(f"p99 push-host wasm: {fmt(p99, 2)} ms (target <= 2 ms: {verdict(p99, '<= 2')})")
     # What TLS and HTTP/1.1 cost (no targets): CPU per request against h2c.
     for label, name, base in [
+        # The 0.3 hello against wasmtime serve (no target: the issue's
+        # targets name the 0.2 component).
+        ("CPU/request hello 0.3 HTTP/1.1: push-host fresh / wasmtime serve fresh", "push-host hello 0.3 HTTP/1.1 fresh",
+         "wasmtime serve hello 0.3 HTTP/1.1 fresh"),
+        ("CPU/request hello 0.3 HTTP/1.1: push-host reuse / wasmtime serve reuse", "push-host hello 0.3 HTTP/1.1 reuse",
+         "wasmtime serve hello 0.3 HTTP/1.1 reuse"),
+        ("Reuse gain, seed: CPU/request reuse / fresh", "push-host wasm reuse", "push-host wasm"),
+        ("Reuse gain, hello 0.1 h2c: CPU/request reuse / fresh", "push-host hello reuse (no push)",
+         "push-host hello (no push)"),
         ("TLS cost, push-host hello: CPU/request TLS / h2c", "push-host hello TLS (no push)", "push-host hello (no push)"),
         ("TLS cost, nghttpd static: CPU/request TLS / h2c", "nghttpd static TLS (no push)", "nghttpd static (no push)"),
         ("HTTP/1.1 cost, push-host hello: CPU/request HTTP/1.1 / h2c", "push-host hello HTTP/1.1 (no push)",
@@ -374,7 +438,7 @@ def ratio_lines(s):
 def portable(command):
     """`command` with no path of this machine: the repository's own paths
     relative to it, the temporary directory as `$BENCH_TMP`."""
-    command = command.replace(f"{ROOT}/", "")
+    command = command.replace(WASMTIME, "wasmtime").replace(f"{ROOT}/", "")
     return re.sub(r"/tmp/push-bench-[^/ ]+", "$BENCH_TMP", command)
 
 

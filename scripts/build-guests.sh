@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
-  -p hello -p hello-p3 -p http2-service -p http2-service-p3 -p spin-push -p wasi-http-page \
+  -p hello -p hello-p2 -p hello-p3 -p http2-service -p http2-service-p3 -p spin-push -p wasi-http-page \
   -p test-guests -p test-guests-http -p test-guests-spin -p test-guests-p3 "$@"
 examples/http2-service-py/build.sh
 examples/http2-service-p3-py/build.sh
