@@ -69,11 +69,16 @@ pub(super) fn engine(limits: &Pool) -> wasmtime::Result<Engine> {
         .max_memories_per_component(4)
         .max_tables_per_component(MAX_TABLES)
         // Reuse a slot's pages instead of handing them back to the kernel and
-        // faulting them in again on the next request: the pages a guest
-        // touched (found with PAGEMAP_SCAN where the kernel has it, Linux
-        // 6.7+) are zeroed with memset, up to this much per memory or table;
-        // beyond it, madvise as before. Every instance still starts zeroed.
-        .pagemap_scan(Enabled::Auto);
+        // faulting them in again on the next request: the first
+        // MEMORY_KEEP_RESIDENT bytes of a memory (and TABLE_KEEP_RESIDENT of
+        // a table) are zeroed with memset, the rest given back with madvise.
+        // Every instance still starts zeroed. Not with PAGEMAP_SCAN: since
+        // wasmtime 49 the scan reports every resident page (not only those
+        // the last guest wrote) and costs more than the memset it saves:
+        // off, bench/ab.py 5 rounds, wasm seed 76.7 -> 58.4 us CPU/request,
+        // hello 57.7 -> 42.5, the 0.3 seed 251 -> 206 (3 rounds); the
+        // Python seed within noise (bench/results/changes.md).
+        .pagemap_scan(Enabled::No);
     if limits.keep_resident {
         pool.linear_memory_keep_resident(limits.memory_bytes.min(MEMORY_KEEP_RESIDENT))
             .table_keep_resident(TABLE_KEEP_RESIDENT);
