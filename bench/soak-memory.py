@@ -100,6 +100,21 @@ class Log:
             return sum(needle in line for line in self.lines)
 
 
+def largest_mappings(pid, n=8):
+    """The `n` mappings holding the most resident memory: (RSS KiB, size KiB, what)."""
+    maps, current = [], None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            start, end = (int(x, 16) for x in head[0].split("-"))
+            name = head[5] if len(head) > 5 else "[anon]"
+            current = [0, (end - start) // 1024, Path(name).name if name.startswith("/") else name, head[1]]
+            maps.append(current)
+        elif head[0] == "Rss:":
+            current[0] = int(head[1])
+    return sorted(maps, reverse=True)[:n]
+
+
 def curl(url, extra=()):
     out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", *extra, url],
                          capture_output=True, text=True, timeout=60)
@@ -191,6 +206,7 @@ def main():
         line = log.wait("of the instance pool's warm pages given back", 60, start=mark)
         idle_wait = time.monotonic() - released_at
         idle_rss = rss_kib(proc.pid)
+        idle_maps = largest_mappings(proc.pid)
 
         # What the release costs the next request: the first request after
         # it against the next ten (new connections each: curl per request).
@@ -226,7 +242,13 @@ def main():
         f"| first request after the release / median of the next 10 (curl, new connection each) | "
         f"{first[1] * 1000:.2f} ms / {statistics.median(s for _, s in after) * 1000:.2f} ms |",
         "",
-        f"The release's log line: `{line.strip()[-120:]}`",
+        f"The release's log line: `{line.strip().split(' INFO ', 1)[-1]}`",
+        "",
+        "Idle, the mappings holding the most resident memory (`/proc/PID/smaps`):",
+        "",
+        "| RSS | size | mapping |",
+        "|---|---|---|",
+        *(f"| {rss / 1024:.1f} MiB | {size / 1024:.0f} MiB | {what} {perms} |" for rss, size, what, perms in idle_maps),
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.out}.md").write_text("\n".join(lines) + "\n")

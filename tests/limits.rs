@@ -73,28 +73,19 @@ async fn unbounded_allocation_gets_500_and_the_pool_recycles_memory() {
     host.expect_log("memory limit of 32 MiB was exceeded");
     h2c::assert_hello(&mut send, host.addr).await;
 
-    let before = rss_kib(host.pid());
+    let before = support::rss_kib(host.pid());
     for _ in 0..30 {
         let r = h2c::get(&mut send, host.addr, "/oom").await.response;
         assert_eq!(r.status, 500);
     }
     h2c::assert_hello(&mut send, host.addr).await;
-    let after = rss_kib(host.pid());
+    let after = support::rss_kib(host.pid());
     eprintln!("RSS before 30 out-of-memory requests: {before} KiB, after: {after} KiB");
     // 30 x 32 MiB were touched; a leak of even one instance's memory shows.
     assert!(
         after < before + 24 * 1024,
         "RSS grew from {before} KiB to {after} KiB after 30 out-of-memory requests"
     );
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
 }
 
 /// The only instance slot is held by a guest at the test's gate, so the
@@ -340,12 +331,12 @@ async fn an_idle_host_gives_the_pool_s_warm_pages_back() {
     for t in tasks {
         assert_eq!(t.await.unwrap(), 200);
     }
-    let busy = rss_kib(host.pid());
+    let busy = support::rss_kib(host.pid());
     let line = tokio::task::block_in_place(|| {
         host.wait_for_log("of the instance pool's warm pages given back", Duration::from_secs(30))
     })
     .expect("the warm pages given back after 5 s idle");
-    let idle = rss_kib(host.pid());
+    let idle = support::rss_kib(host.pid());
     assert!(
         busy.saturating_sub(idle) >= 24 * 1024,
         "RSS {busy} KiB busy, {idle} KiB idle: {line}"
@@ -370,7 +361,7 @@ async fn the_memory_budget_bounds_all_instances_together() {
         "--allow-outbound-host",
         &gate.origin(),
     ]);
-    let rss_before = rss_kib(host.pid());
+    let rss_before = support::rss_kib(host.pid());
     let mut send = h2c::connect(host.addr, true).await;
     let mut tasks = Vec::new();
     let path = format!("/hold?mb=16&gate={}", gate.url());
@@ -398,7 +389,7 @@ async fn the_memory_budget_bounds_all_instances_together() {
     );
     assert!(statuses.iter().all(|s| *s == 200 || *s == 500), "{statuses:?}");
     host.expect_log("did not fit in the memory budget of 48 MiB (all instances and the pool's warm pages together)");
-    let rss_after = rss_kib(host.pid());
+    let rss_after = support::rss_kib(host.pid());
     assert!(
         rss_after < rss_before + 80 * 1024,
         "RSS grew from {rss_before} KiB to {rss_after} KiB"
