@@ -3,11 +3,13 @@
 //! `link: </path>; rel=preload`, while the handler is still making its
 //! response. The promises of one burst share one 103 ([`EarlyHints`]): it
 //! goes out when the guest next yields (waits in a host call such as a
-//! sleep or an outgoing request, or computes past an epoch tick), or with
-//! the response if that comes first; a later burst sends another 103 (RFC
+//! sleep or an outgoing request, or computes past an epoch tick with no
+//! promise since the tick before: a tick between two promises of one burst
+//! does not split it), or with the response if that comes first; a later burst sends another 103 (RFC
 //! 8297 allows several; browsers use the first). The final response
 //! carries every `link` header again (as h2o and Apache do).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Context;
 
@@ -73,6 +75,9 @@ struct Parked {
     send: Option<SendResponse<Bytes>>,
     /// Promised paths no 103 has announced yet.
     pending: Vec<String>,
+    /// How many of them were pending at the last preemption that held the
+    /// 103 back.
+    held: usize,
 }
 
 impl EarlyHints {
@@ -103,19 +108,27 @@ impl EarlyHints {
     /// The parked handle, after the burst's 103 is sent.
     pub fn take_flushed(&self) -> Option<SendResponse<Bytes>> {
         let mut parked = self.lock();
-        let Parked { send, pending } = &mut *parked;
+        let Parked { send, pending, held } = &mut *parked;
         if let Some(send) = send.as_mut() {
             flush(send, pending, &self.tag);
+            *held = 0;
         }
         parked.send.take()
     }
 
-    /// Sends the burst's 103, if a handle is parked with paths pending.
-    pub fn flush(&self) {
+    /// The guest yielded: sends the burst's 103 (if a handle is parked with
+    /// paths pending), unless it was `preempted` with a promise made since
+    /// the last preemption, in the middle of a burst that may go on.
+    pub fn yielded(&self, preempted: bool) {
         let mut parked = self.lock();
-        let Parked { send, pending } = &mut *parked;
+        if preempted && parked.pending.len() > parked.held {
+            parked.held = parked.pending.len();
+            return;
+        }
+        let Parked { send, pending, held } = &mut *parked;
         if let Some(send) = send.as_mut() {
             flush(send, pending, &self.tag);
+            *held = 0;
         }
     }
 }
@@ -128,17 +141,18 @@ fn flush(send: &mut SendResponse<Bytes>, pending: &mut Vec<String>, tag: &str) {
 }
 
 /// Runs a guest's `call`, sending its request's pending 103 whenever the
-/// call yields (returns `Pending`): the guest waits in a host call or was
-/// preempted at an epoch tick, so its burst of promises is over. With no
-/// `early` it only forwards.
-pub async fn flush_on_yield<F: Future>(call: F, early: Option<Arc<EarlyHints>>) -> F::Output {
+/// call yields (returns `Pending`): the guest waits in a host call, so its
+/// burst of promises is over, or was preempted at an epoch tick (the store
+/// sets `preempted`), over unless it promised since the tick before
+/// ([`EarlyHints::yielded`]). With no `early` it only forwards.
+pub async fn flush_on_yield<F: Future>(call: F, early: Option<Arc<EarlyHints>>, preempted: &AtomicBool) -> F::Output {
     let mut call = std::pin::pin!(call);
     std::future::poll_fn(|cx: &mut Context<'_>| {
         let polled = call.as_mut().poll(cx);
         if polled.is_pending()
             && let Some(early) = &early
         {
-            early.flush();
+            early.yielded(preempted.swap(false, Ordering::Relaxed));
         }
         polled
     })

@@ -425,7 +425,8 @@ impl Runtime {
             // holds a worker thread); past the deadline it traps.
             let deadline = Instant::now() + self.limits.timeout;
             store.set_epoch_deadline(1);
-            store.epoch_deadline_callback(move |_| {
+            store.epoch_deadline_callback(move |ctx| {
+                ctx.data().preempted.store(true, std::sync::atomic::Ordering::Relaxed);
                 if Instant::now() >= deadline {
                     Err(wasmtime::Error::new(DeadlineExceeded))
                 } else {
@@ -531,6 +532,7 @@ impl Runtime {
         // Push off: a burst of promises' 103 goes out when the guest yields.
         let early = caller.early_hints();
         let mut instance = self.instance(caller, tag.clone());
+        let preempted = instance.store.data().preempted.clone();
         let mut instantiate = None;
         let mut handle = None;
         let Instance { store, live, .. } = &mut instance;
@@ -547,7 +549,7 @@ impl Runtime {
             *live = Some(Live::Push(service));
             result
         };
-        let outcome = self.bounded(hints::flush_on_yield(call, early)).await;
+        let outcome = self.bounded(hints::flush_on_yield(call, early, &preempted)).await;
         let failure = self.failure(outcome, &instance.store);
         let (unanswered, mut report) = instance.store.data_mut().caller.finish();
         self.give_back(instance, failure.as_ref(), &tag);

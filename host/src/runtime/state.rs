@@ -2,6 +2,7 @@
 //! caller state behind the `caller` interface, and the memory limiter.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
@@ -29,6 +30,9 @@ pub struct HostState {
     pub(crate) limiter: MemoryLimiter,
     /// A `wasi:http@0.3` guest's requests (made at its first request).
     pub(crate) p3: Option<P3Request>,
+    /// Set when the guest is preempted at an epoch tick (it computes, it
+    /// does not wait); read and cleared by [`crate::http2::hints::flush_on_yield`].
+    pub(crate) preempted: Arc<AtomicBool>,
 }
 
 impl HostState {
@@ -59,6 +63,7 @@ impl HostState {
             table: ResourceTable::new(),
             caller,
             p3: None,
+            preempted: Arc::default(),
             limiter: MemoryLimiter {
                 max_bytes: memory_bytes,
                 exceeded: false,
@@ -76,6 +81,7 @@ impl HostState {
     pub fn next_request(&mut self, caller: CallerState, tag: Arc<str>) {
         self.caller = caller;
         self.p3 = None;
+        self.preempted.store(false, std::sync::atomic::Ordering::Relaxed);
         self.outbound.retag(tag.clone());
         if let Some(streams) = &self.wasi_inputs.streams {
             for stream in streams {

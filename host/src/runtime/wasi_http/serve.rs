@@ -66,6 +66,7 @@ impl Runtime {
     ) -> Outcome {
         let early = caller.early_hints();
         let mut instance = self.instance(CallerState::detached(), tag.clone());
+        let preempted = instance.store.data().preempted.clone();
         let link_push = self.limits.link_push;
         let body = match caller.take_body_stream() {
             Some(streamed) => IncomingBody::Streamed(streamed),
@@ -78,7 +79,7 @@ impl Runtime {
         let deliver = async move |response| deliver::deliver_main(response, caller_ref, link_push, path, tag_ref).await;
         let exchange = pre.exchange(&mut instance, &request, body, Some(&caller), deliver);
         // Push off: a burst of promises' 103 goes out when the guest yields.
-        let outcome = self.bounded(hints::flush_on_yield(exchange, early)).await;
+        let outcome = self.bounded(hints::flush_on_yield(exchange, early, &preempted)).await;
         let (result, timing, delivered) = match outcome {
             Some((result, timing, delivered)) => (Some(result), timing, delivered),
             None => (None, Timing::default(), None),
