@@ -193,7 +193,9 @@ pub(super) fn release_when_idle(engine: &Engine, activity: Arc<Activity>) {
                     continue;
                 }
                 let Some(warm) = WarmPages::of(&engine) else { break };
-                if warm.resident() > 0 {
+                // Only memories go back (wasmtime releases no table pages:
+                // at most TABLE_KEEP_RESIDENT per slot stay, counted).
+                if warm.metrics.unused_memory_bytes_resident() > 0 {
                     let released = warm.release();
                     tracing::info!(
                         "idle for {} s: {} KiB of the instance pool's warm pages given back",
