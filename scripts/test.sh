@@ -22,10 +22,20 @@ summary() { # passed failed
   echo "tests: $1 passed, $2 failed"
 }
 
-if ! scripts/install-test-deps.sh || ! scripts/build-guests.sh || ! cargo build --workspace --bins; then
+# tests/deploy.rs validates deploy/kubernetes.yaml with kubernetes-validate.
+if ! scripts/install-test-deps.sh || ! scripts/build-guests.sh || ! cargo build --workspace --bins ||
+  ! (. scripts/lib/tools.sh && ensure_kubernetes_validate >/dev/null); then
   echo "the build failed" >&2
   summary 0 1
   exit 1
+fi
+
+# tests/upgrade.rs: a --reuse-port upgrade refuses no connection only if
+# the kernel moves the connections queued at the old process's socket to
+# the new one (README, "Upgrading one machine").
+if [ "$(cat /proc/sys/net/ipv4/tcp_migrate_req 2>/dev/null)" != 1 ]; then
+  echo 1 2>/dev/null >/proc/sys/net/ipv4/tcp_migrate_req ||
+    echo "cannot set net.ipv4.tcp_migrate_req = 1 (needs root): tests/upgrade.rs will fail" >&2
 fi
 
 # Compile every guest once into the compile cache (~/.cache/push-host), so

@@ -267,3 +267,100 @@ async fn log_format_json_writes_one_object_per_line() {
         "not `…GET /http2Service: handled in N ms`: {message}"
     );
 }
+
+/// `GET http://ADDR/metrics` with `authorization: VALUE` (none if empty):
+/// (status, body).
+fn metrics_with(addr: &str, authorization: &str) -> (String, String) {
+    let mut curl = Command::new("curl");
+    curl.args(["-s", "-w", "\n%{http_code}"]);
+    if !authorization.is_empty() {
+        curl.args(["-H", &format!("authorization: {authorization}")]);
+    }
+    let out = run_bounded(curl.arg(format!("http://{addr}/metrics")), Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.to_string(), body.trim_end().to_string())
+}
+
+/// With `--admin-token-file`, `/metrics` answers 401 (and logs why) to a
+/// request without the token or with a wrong one, 200 with it; the probes
+/// stay open; the token never reaches the log. Broken (the check skipped),
+/// the first request gets 200.
+#[test]
+fn with_an_admin_token_metrics_needs_it_and_the_probes_do_not() {
+    let token = format!("t0ken-{}", std::process::id());
+    let file = std::env::temp_dir().join(format!("push-host-admin-token-{}", std::process::id()));
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let host = Host::start(
+        &guest("test_guests"),
+        &[
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--admin-token-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    let addr = admin_addr(&host);
+    let (status, body) = metrics_with(&addr, "");
+    assert_eq!(status, "401", "{body}");
+    assert!(body.contains("authorization: Bearer"), "{body}");
+    host.expect_log("admin: /metrics refused with 401: no authorization header");
+    assert_eq!(metrics_with(&addr, &format!("Bearer {token}x")).0, "401");
+    assert_eq!(metrics_with(&addr, &token).0, "401");
+    host.expect_log("admin: /metrics refused with 401: a wrong bearer token");
+    let (status, body) = metrics_with(&addr, &format!("Bearer {token}"));
+    assert_eq!(status, "200", "{body}");
+    assert!(body.contains("push_host_open_connections"), "{body}");
+    assert_eq!(admin(&addr, "/healthz"), ("200".into(), "ok".into()));
+    assert_eq!(admin(&addr, "/readyz"), ("200".into(), "ready".into()));
+    assert!(!host.log().contains(&token), "the token is in the log:\n{}", host.log());
+    std::fs::remove_file(&file).unwrap();
+}
+
+/// An admin address off loopback with no token stops start-up with one line
+/// that says how to set one; a token or `--admin-insecure` lets it start.
+/// Checked with `--check`, which decides the same way but binds nothing.
+#[test]
+fn an_admin_port_off_loopback_needs_a_token_or_admin_insecure() {
+    let module = guest("test_guests");
+    let check = |extra: &[&str]| {
+        run_bounded(
+            Command::new(support::push_host_bin())
+                .args(["--module", module.to_str().unwrap(), "--admin-listen", "0.0.0.0:9"])
+                .args(extra)
+                .arg("--check"),
+            Duration::from_secs(60),
+        )
+    };
+    let refused = check(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--admin-listen 0.0.0.0:9 is not a loopback address")
+            && stderr.contains("--admin-token-file")
+            && stderr.contains("--admin-insecure"),
+        "{stderr}"
+    );
+    let insecure = check(&["--admin-insecure"]);
+    assert!(
+        insecure.status.success(),
+        "{}",
+        String::from_utf8_lossy(&insecure.stderr)
+    );
+    let file = std::env::temp_dir().join(format!("push-host-admin-token-check-{}", std::process::id()));
+    std::fs::write(&file, "secret\n").unwrap();
+    let with_token = check(&["--admin-token-file", file.to_str().unwrap()]);
+    assert!(
+        with_token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_token.stderr)
+    );
+    std::fs::write(&file, "").unwrap();
+    let empty = check(&["--admin-token-file", file.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("is empty"),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+    std::fs::remove_file(&file).unwrap();
+}

@@ -13,6 +13,7 @@ use push_host::config::Grants;
 use push_host::ops::metrics::Metrics;
 use push_host::runtime::DEFAULT_TENANT;
 use push_host::runtime::cache::CompileCache;
+use push_host::server::listen;
 use push_host::{Hosting, Limits, NativeSeed, Pool, Runtime, Sandbox, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -50,6 +51,15 @@ struct Args {
     /// HTTP/1.1; keep it on loopback or a private network).
     #[arg(long, value_name = "ADDR")]
     admin_listen: Option<SocketAddr>,
+    /// /metrics then needs `authorization: Bearer TOKEN`, TOKEN being this
+    /// file's one line (/healthz and /readyz stay open for probes);
+    /// `admin_token_file` in the hosting file. Needed when --admin-listen
+    /// is not a loopback address.
+    #[arg(long, value_name = "PATH")]
+    admin_token_file: Option<PathBuf>,
+    /// Serve /metrics on a non-loopback --admin-listen without a token.
+    #[arg(long)]
+    admin_insecure: bool,
     /// Log lines as text (default) or one JSON object per line.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -64,9 +74,14 @@ struct Args {
     native_seed: bool,
     /// Address to listen on (h2c with prior knowledge, or TLS with
     /// `--tls-cert`/`--tls-key`); port 0 picks a free port. Default
-    /// 127.0.0.1:7090, or the hosting file's `listen`.
+    /// 127.0.0.1:7090, or the hosting file's `listen`. Not needed with
+    /// systemd socket activation (LISTEN_FDS): the socket passed is served.
     #[arg(long)]
     listen: Option<SocketAddr>,
+    /// Set SO_REUSEPORT on the listening socket: a new push-host can listen
+    /// on the same address while this one drains (see README, upgrades).
+    #[arg(long)]
+    reuse_port: bool,
     /// Serve TLS with this certificate chain (PEM, leaf first); ALPN `h2`.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -208,12 +223,21 @@ impl Args {
 const EVENT_INTERVAL: u32 = 1000;
 
 fn main() {
+    // Before any thread starts: it takes LISTEN_FDS/LISTEN_PID out of the
+    // environment.
+    let inherited = match push_host::server::listen::inherited() {
+        Ok(inherited) => inherited,
+        Err(e) => {
+            eprintln!("push-host: {e}");
+            std::process::exit(1);
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .event_interval(EVENT_INTERVAL)
         .build();
     let result = match runtime {
-        Ok(runtime) => runtime.block_on(run()),
+        Ok(runtime) => runtime.block_on(run(inherited)),
         Err(e) => Err(anyhow::Error::new(e).context("cannot start the tokio runtime")),
     };
     if let Err(e) = result {
@@ -245,7 +269,7 @@ const LIMIT_FLAGS: &[&str] = &[
     "shutdown_timeout_s",
 ];
 
-async fn run() -> anyhow::Result<()> {
+async fn run(inherited: Option<std::net::TcpListener>) -> anyhow::Result<()> {
     let matches = Args::command().get_matches();
     let args = Args::from_arg_matches(&matches)?;
     if args.config.is_some()
@@ -297,6 +321,18 @@ async fn run() -> anyhow::Result<()> {
         Some((cert, key)) => Some(push_host::server::tls::load(cert, key)?),
         None => None,
     };
+    let admin_token = match args
+        .admin_token_file
+        .clone()
+        .or_else(|| hosting.as_ref().and_then(|h| h.admin_token_file.clone()))
+    {
+        Some(path) => Some(Arc::new(push_host::ops::token::AdminToken::read(&path)?)),
+        None => None,
+    };
+    if let Some(admin) = args.admin_listen {
+        push_host::ops::token::check_exposure(admin, admin_token.is_some(), args.admin_insecure)
+            .map_err(anyhow::Error::msg)?;
+    }
     let cache = match (&args.cache_dir, args.no_cache) {
         (_, true) => CompileCache::off(),
         (Some(dir), false) => CompileCache::at(dir.clone()),
@@ -317,7 +353,7 @@ async fn run() -> anyhow::Result<()> {
     let shutdown = shutdown_on_signal()?;
     let ready = CancellationToken::new();
     if let Some(admin) = args.admin_listen.filter(|_| !args.check) {
-        let admin = listen(admin).with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
+        let admin = listen::bind(admin, false).with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
         announce(format!(
             "Admin endpoints on http://{}/",
             admin.local_addr().context("admin address")?
@@ -327,6 +363,7 @@ async fn run() -> anyhow::Result<()> {
             metrics.clone(),
             ready.clone(),
             shutdown.clone(),
+            admin_token,
         ));
     }
     let loaded = match (&args.module, &hosting) {
@@ -365,7 +402,15 @@ async fn run() -> anyhow::Result<()> {
         .listen
         .or(hosting.as_ref().and_then(|h| h.listen))
         .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 7090)));
-    let listener = listen(listen_on).with_context(|| format!("cannot listen on {listen_on}"))?;
+    let listener = match inherited {
+        Some(socket) => {
+            if let Some(listen) = args.listen {
+                tracing::warn!("--listen {listen} ignored: serving the socket systemd passed (LISTEN_FDS)");
+            }
+            tokio::net::TcpListener::from_std(socket).context("the socket systemd passed (LISTEN_FDS)")?
+        }
+        None => listen::bind(listen_on, args.reuse_port).with_context(|| format!("cannot listen on {listen_on}"))?,
+    };
     let addr = listener.local_addr().context("listening address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     announce(format!("Serving HTTP/2 on {scheme}://{addr}/"));
@@ -403,23 +448,6 @@ fn shutdown_on_signal() -> anyhow::Result<CancellationToken> {
         cancel.cancel();
     });
     Ok(token)
-}
-
-/// Pending connections the kernel queues until they are accepted. std and
-/// tokio use 128, which a burst of connections overflows while every worker
-/// is busy (seen with 1000 clients connecting at once: about 200 of them
-/// were reset); the kernel caps it at `net.core.somaxconn`.
-const LISTEN_BACKLOG: u32 = 4096;
-
-fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
 }
 
 /// The handler chosen on the command line.

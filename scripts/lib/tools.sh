@@ -8,6 +8,7 @@ OUT_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-wasip2/release
 TOOLS=${CARGO_TARGET_DIR:-$ROOT/target}/tools
 COMPONENTIZE_PY_VERSION=0.25.1
 COMPONENTIZE_JS_VERSION=0.23.0
+KUBERNETES_VALIDATE_VERSION=1.37.0
 
 # componentize-py (PyPI) in a venv of its own: prints the command's path.
 ensure_componentize_py() {
@@ -19,6 +20,19 @@ ensure_componentize_py() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION" >&2
   fi
   echo "$venv/bin/componentize-py"
+}
+
+# kubernetes-validate (PyPI: Kubernetes' schemas, offline) in a venv of its
+# own, for tests/deploy.rs: prints the venv's python.
+ensure_kubernetes_validate() {
+  local venv=$TOOLS/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION
+  if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+    echo "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2
+  fi
+  echo "$venv/bin/python"
 }
 
 # componentize-js (npm, from scripts/tools/package-lock.json): prints the

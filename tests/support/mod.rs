@@ -97,9 +97,15 @@ impl Host {
     /// Starts `push-host --listen 127.0.0.1:0 ARGS...` without waiting for
     /// it to serve (see [`Host::wait_serving`]).
     pub fn spawn(args: &[&str], filter: &str) -> Host {
-        let mut child = Command::new(push_host_bin())
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+        let mut command = Command::new(push_host_bin());
+        command.args(["--listen", "127.0.0.1:0"]).args(args);
+        Host::spawn_command(command, filter)
+    }
+
+    /// Starts `command` (push-host, however invoked) with `RUST_LOG=filter`,
+    /// without waiting for it to serve.
+    pub fn spawn_command(mut command: Command, filter: &str) -> Host {
+        let mut child = command
             .env("RUST_LOG", filter)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

@@ -3,6 +3,8 @@
 //! ALPN or by the first bytes), and shut down gracefully: stop accepting,
 //! GOAWAY everywhere, wait for what is in flight (this file).
 //!
+//! - `listen.rs`: the listening socket: bound (`--listen`, `--reuse-port`)
+//!   or inherited (systemd socket activation).
 //! - `tls.rs`: certificate and key loading and checks, ALPN.
 //! - `connection.rs`: one HTTP/2 connection: `h2` settings, handshake
 //!   deadline, the accept loop, idle GOAWAY, keepalive PINGs.
@@ -13,6 +15,7 @@
 
 mod connection;
 mod http1;
+pub mod listen;
 mod request;
 pub mod tls;
 

@@ -35,6 +35,8 @@ pub struct HostingConfig {
     pub listen: Option<SocketAddr>,
     /// `tls_cert` and `tls_key`, resolved against the file's directory.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// `admin_token_file`, resolved against the file's directory.
+    pub admin_token_file: Option<PathBuf>,
     /// The limits with `[defaults]` applied to the built-in ones.
     pub defaults: Limits,
     /// `defaults.shutdown_timeout_s`, if set.
@@ -64,6 +66,7 @@ struct File {
     listen: Option<Spanned<String>>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    admin_token_file: Option<PathBuf>,
     #[serde(default)]
     defaults: DefaultsFile,
     #[serde(default)]
@@ -233,6 +236,7 @@ pub fn parse(path: &Path, text: &str) -> Result<HostingConfig, ConfigError> {
     Ok(HostingConfig {
         listen,
         tls,
+        admin_token_file: file.admin_token_file.as_ref().map(|f| dir.join(f)),
         defaults,
         shutdown_timeout,
         tenants,
