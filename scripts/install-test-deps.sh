@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests run: nghttp/nghttpd (interop),
-# curl (HTTP/1.1, TLS, early hints), chromium (a real browser over TLS) and
-# openssl (keys in PKCS#1 and SEC1 form, a TLS client that stays silent).
+# curl (HTTP/1.1, TLS, early hints), chromium (a real browser over TLS),
+# openssl (keys in PKCS#1 and SEC1 form, a TLS client that stays silent) and
+# haproxy (the load balancer in front of replicas, tests/fleet.rs).
 # Does nothing when they are all present; needs root and apt-get otherwise.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ command -v nghttpd >/dev/null || need+=(nghttp2-server)
 command -v curl >/dev/null || need+=(curl)
 command -v chromium >/dev/null || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)
+command -v haproxy >/dev/null || need+=(haproxy)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "the tests need these Debian packages: ${need[*]} (apt-get install ${need[*]})" >&2

@@ -1,9 +1,13 @@
 //! Connections and stream slots: the hot path.
 //!
 //! [`connect`] opens one h2c connection (big windows, room for the pushes)
-//! and spawns its driver. [`run_slot`] is one stream slot: a task that sends
-//! a GET, drives the [`Exchange`] (the response, its push promises and the
-//! pushed responses, all read to the end) and loops until the window closes.
+//! and spawns its driver; a [`Link`] is one of the run's connections, made
+//! anew when the server closes it. [`run_slot`] is one stream slot: a task
+//! that sends a GET, drives the [`Exchange`] (the response, its push
+//! promises and the pushed responses, all read to the end) and loops until
+//! the window closes. A request the server never processed (GOAWAY below
+//! its stream, REFUSED_STREAM, or never sent) is sent again on a new
+//! connection (RFC 9113 §8.7) and counted as retried, not as an error.
 //!
 //! The exchange is one hand-written poll over every part of a request, so a
 //! request costs no task and no allocation beyond what `h2` makes; it also
@@ -117,37 +121,96 @@ pub async fn connect(url: &Uri, params: ConnParams) -> Result<SendRequest<Bytes>
     Ok(send)
 }
 
+/// One of the run's connections, shared by its stream slots, and made anew
+/// (once, by the first slot to ask) when the server has closed it.
+pub struct Link {
+    url: Uri,
+    params: ConnParams,
+    current: tokio::sync::Mutex<(u64, SendRequest<Bytes>)>,
+}
+
+impl Link {
+    pub fn new(url: Uri, params: ConnParams, send: SendRequest<Bytes>) -> Arc<Link> {
+        Arc::new(Link {
+            url,
+            params,
+            current: tokio::sync::Mutex::new((0, send)),
+        })
+    }
+
+    /// The connection now, and its generation.
+    async fn current(&self) -> (u64, SendRequest<Bytes>) {
+        let current = self.current.lock().await;
+        (current.0, current.1.clone())
+    }
+
+    /// A new connection in place of generation `seen` (unless another slot
+    /// already made one), and the connection now.
+    async fn renew(&self, seen: u64) -> Result<(u64, SendRequest<Bytes>), Failure> {
+        let mut current = self.current.lock().await;
+        if current.0 == seen {
+            current.1 = connect(&self.url, self.params).await?;
+            current.0 += 1;
+        }
+        Ok((current.0, current.1.clone()))
+    }
+}
+
+/// Times one request is sent again after the server did not process it.
+const MAX_RETRIES: u32 = 8;
+
 /// One stream slot: requests back to back until the window closes.
-pub async fn run_slot(mut send: SendRequest<Bytes>, shared: Arc<Shared>) -> SlotStats {
+pub async fn run_slot(link: Arc<Link>, shared: Arc<Shared>) -> SlotStats {
     let mut stats = SlotStats::new();
     let mut cache = BodyCache::default();
     let mut pushes: Vec<PushLeg> = Vec::with_capacity(shared.pushes + 1);
+    let (mut generation, mut send) = link.current().await;
+    let mut retries = 0;
     while shared.window.open(Instant::now()) {
-        if let Some(pacer) = &shared.pacer {
+        if retries == 0
+            && let Some(pacer) = &shared.pacer
+        {
             pacer.wait().await;
         }
-        if let Err(e) = poll_fn(|cx| send.poll_ready(cx)).await {
-            stats.error(Failure::h2("connection", &e));
-            break;
-        }
-        let mut request = Request::new(());
-        *request.uri_mut() = shared.url.clone();
         let sent = Instant::now();
-        let result = match send.send_request(request, true) {
-            Ok((mut response, _)) => {
-                let mut exchange = Exchange {
-                    promises: Some(response.push_promises()),
-                    main: Leg::new(response),
-                    pushes: &mut pushes,
-                    count: 0,
-                    failure: None,
-                };
-                let result = poll_fn(|cx| exchange.poll(cx, &mut cache, &shared)).await;
-                pushes.clear();
-                result
+        let result = match poll_fn(|cx| send.poll_ready(cx)).await {
+            Err(e) => Err(Failure::h2("connection", &e).unsent()),
+            Ok(()) => {
+                let mut request = Request::new(());
+                *request.uri_mut() = shared.url.clone();
+                match send.send_request(request, true) {
+                    Ok((mut response, _)) => {
+                        let mut exchange = Exchange {
+                            promises: Some(response.push_promises()),
+                            main: Leg::new(response),
+                            pushes: &mut pushes,
+                            count: 0,
+                            failure: None,
+                        };
+                        let result = poll_fn(|cx| exchange.poll(cx, &mut cache, &shared)).await;
+                        pushes.clear();
+                        result
+                    }
+                    Err(e) => Err(Failure::h2("send request", &e).unsent()),
+                }
             }
-            Err(e) => Err(Failure::h2("send request", &e)),
         };
+        if let Err(failure) = &result
+            && failure.unprocessed
+            && retries < MAX_RETRIES
+        {
+            retries += 1;
+            stats.retried += 1;
+            match link.renew(generation).await {
+                Ok((g, s)) => (generation, send) = (g, s),
+                Err(failure) => {
+                    stats.error(failure);
+                    break;
+                }
+            }
+            continue;
+        }
+        retries = 0;
         let done = Instant::now();
         let admit = shared.window.admit(done);
         if admit == (Admit::Counted { last: true }) {
@@ -272,7 +335,9 @@ impl Exchange<'_> {
                                 leg: Leg::new(response),
                             });
                         }
-                        Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(Failure::h2("push promise", &e))),
+                        Poll::Ready(Some(Err(e))) => {
+                            return Poll::Ready(Err(Failure::h2("push promise", &e).processed()));
+                        }
                         Poll::Ready(None) => {
                             self.promises = None;
                             break;
@@ -291,7 +356,7 @@ impl Exchange<'_> {
             }
             for push in self.pushes.iter_mut().filter(|p| !p.leg.done) {
                 if let Poll::Ready(r) = push.leg.poll(cx, path_of(&push.uri), cache, &shared.bodies)
-                    && let Some(failure) = r?
+                    && let Some(failure) = r.map_err(Failure::processed)?
                 {
                     self.failure.get_or_insert(failure);
                 }

@@ -47,6 +47,13 @@ pub fn table(s: &Summary) -> String {
         "  latency ms   p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
         s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms
     );
+    if s.retried > 0 {
+        let _ = writeln!(
+            w,
+            "  retried      {} (not processed by the server: GOAWAY or REFUSED_STREAM; sent again on a new connection)",
+            s.retried
+        );
+    }
     let _ = write!(w, "  errors       {}", s.errors);
     let kinds: Vec<String> = ErrorKind::ALL
         .iter()

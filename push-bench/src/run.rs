@@ -55,7 +55,7 @@ async fn run_async(config: &Config) -> Summary {
     }
     while let Some(joined) = connecting.join_next().await {
         match joined.expect("connect task panicked") {
-            Ok(send) => senders.push(send),
+            Ok(send) => senders.push(conn::Link::new(config.url.clone(), params, send)),
             Err(failure) => merged.error(failure),
         }
     }

@@ -126,6 +126,9 @@ pub struct SlotStats {
     pub errors: [u64; ErrorKind::COUNT],
     /// The first few error messages.
     pub messages: Vec<String>,
+    /// Requests the server never processed (GOAWAY, REFUSED_STREAM), sent
+    /// again on a new connection.
+    pub retried: u64,
 }
 
 impl Default for SlotStats {
@@ -141,6 +144,7 @@ impl SlotStats {
             requests: 0,
             pushes: 0,
             errors: [0; ErrorKind::COUNT],
+            retried: 0,
             messages: Vec::new(),
         }
     }
@@ -163,6 +167,7 @@ impl SlotStats {
         self.latency_us.add(&other.latency_us).expect("same histogram bounds");
         self.requests += other.requests;
         self.pushes += other.pushes;
+        self.retried += other.retried;
         for (a, b) in self.errors.iter_mut().zip(other.errors) {
             *a += b;
         }
@@ -188,6 +193,9 @@ pub struct Summary {
     pub p99_ms: f64,
     pub max_ms: f64,
     pub errors: u64,
+    /// Requests sent again on a new connection because the server had not
+    /// processed them (not errors).
+    pub retried: u64,
     pub errors_by_kind: serde_json::Map<String, serde_json::Value>,
     pub error_messages: Vec<String>,
     pub server_cpu_us_per_request: Option<f64>,
@@ -250,6 +258,7 @@ impl Summary {
             p99_ms: q(0.99),
             max_ms: if h.is_empty() { 0.0 } else { ms(h.max()) },
             errors: stats.total_errors(),
+            retried: stats.retried,
             errors_by_kind,
             error_messages: stats.messages.iter().take(MAX_MESSAGES).cloned().collect(),
             server_cpu_us_per_request: match (info.server_cpu, stats.requests) {

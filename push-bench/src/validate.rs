@@ -76,6 +76,11 @@ impl ErrorKind {
 pub struct Failure {
     pub kind: ErrorKind,
     pub message: String,
+    /// The server never processed the request (RFC 9113 §8.7): it was
+    /// never sent, or the stream was above a GOAWAY's last-stream-id, or
+    /// refused with REFUSED_STREAM. It may be sent again on a new
+    /// connection.
+    pub unprocessed: bool,
 }
 
 impl Failure {
@@ -83,11 +88,37 @@ impl Failure {
         Failure {
             kind,
             message: message.into(),
+            unprocessed: false,
         }
     }
 
+    /// A stream's `h2` error; `unprocessed` when it says the server never
+    /// processed the stream: h2 gives a stream above the GOAWAY's
+    /// last-stream-id (and any request made after it) the remote GOAWAY as
+    /// its error, while streams at or below it end normally or, if the
+    /// connection drops first, with an I/O error.
     pub fn h2(what: &str, e: &h2::Error) -> Failure {
-        Failure::new(ErrorKind::of_h2(e), format!("{what}: {e}"))
+        let refused = e.is_reset() && e.is_remote() && e.reason() == Some(h2::Reason::REFUSED_STREAM);
+        Failure {
+            unprocessed: (e.is_go_away() && e.is_remote()) || refused,
+            ..Failure::new(ErrorKind::of_h2(e), format!("{what}: {e}"))
+        }
+    }
+
+    /// The same failure of a request that was never sent.
+    pub fn unsent(self) -> Failure {
+        Failure {
+            unprocessed: true,
+            ..self
+        }
+    }
+
+    /// The same failure, on a push (the request itself was processed).
+    pub fn processed(self) -> Failure {
+        Failure {
+            unprocessed: false,
+            ..self
+        }
     }
 }
 
