@@ -5,12 +5,13 @@ test (tests/fleet.rs) runs: three push-host replicas of the seed sharing one
 through HAProxy for DURATION seconds, and meanwhile the replicas restarted
 one at a time, again and again (SIGTERM, wait for the exit, start again,
 wait for /readyz). Prints push-bench's summary (requests, pushes, retried,
-errors) and the number of restarts; exits 1 on any error.
+errors) and the number of restarts, also into bench/results/fleet.md; exits
+1 on any error.
 
 Needs the release binaries (cargo build --release -p push-host -p push-bench),
 the seed guest (scripts/build-guests.sh) and haproxy (Debian).
 
-Usage: bench/fleet.py [--duration S] [--host PATH] [-c CONNS] [-m STREAMS]
+Usage: bench/fleet.py [--duration S] [--interval S] [--host PATH] [-c CONNS] [-m STREAMS]
 """
 
 import argparse
@@ -62,6 +63,7 @@ def main():
     ap.add_argument("--host", default=str(ROOT / "target" / "release" / "push-host"))
     ap.add_argument("-c", type=int, default=8)
     ap.add_argument("-m", type=int, default=8)
+    ap.add_argument("--interval", type=float, default=2.0, help="seconds between one replica ready and the next restart")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="push-host-fleet-"))
     cache = tmp / "cache"
@@ -97,15 +99,29 @@ def main():
             procs[i].wait(timeout=60)
             procs[i] = start(args.host, *ports[i], cache, logs[i])
             restarts += 1
+            time.sleep(args.interval)
         out, _ = bench.communicate(timeout=args.duration + 60)
     finally:
         for p in procs:
             p.kill()
         haproxy.kill()
     summary = json.loads(out)
-    print(f"{args.duration} s through HAProxy, {restarts} rolling restarts (3 replicas): "
-          f"{summary['requests']:,} requests, {summary['pushes']:,} pushes, {summary['retried']} retried, "
-          f"{summary['errors']} errors {summary['errors_by_kind'] if summary['errors'] else ''}")
+    line = (f"{args.duration} s through HAProxy, {restarts} rolling restarts (3 replicas): "
+            f"{summary['requests']:,} requests, {summary['pushes']:,} pushes, {summary['retried']} retried, "
+            f"{summary['errors']} errors {summary['errors_by_kind'] if summary['errors'] else ''}")
+    if summary["errors"]:
+        line += " first errors: " + "; ".join(summary["error_messages"][:5])
+    print(line)
+    (ROOT / "bench" / "results" / "fleet.md").write_text(
+        "# Rolling restarts behind HAProxy (bench/fleet.py)\n\n"
+        f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. push-host "
+        f"({'PGO' if 'pgo' in args.host else 'release'} build), the seed, `--push-diary 0`, three replicas on one "
+        f"`--cache-dir`; HAProxy (TCP mode, health checks on `/readyz` every 100 ms) in front; push-bench "
+        f"-c {args.c} -m {args.m} --pushes 3 through it while the replicas restart one at a time, again and again "
+        f"(SIGTERM, wait for the exit, start, wait for `/readyz`, {args.interval} s, the next).\n\n"
+        f"{line}\n\n"
+        "`retried`: requests above a draining replica's GOAWAY last-stream-id (never processed), sent again on a "
+        "new connection by push-bench; not errors.\n")
     sys.exit(1 if summary["errors"] else 0)
 
 

@@ -336,7 +336,16 @@ impl Exchange<'_> {
                             });
                         }
                         Poll::Ready(Some(Err(e))) => {
-                            return Poll::Ready(Err(Failure::h2("push promise", &e).processed()));
+                            // Before the response's head, a GOAWAY error here
+                            // is the request's own: its stream was above the
+                            // last-stream-id (not processed, `Failure::h2`).
+                            let failure = Failure::h2("push promise", &e);
+                            let failure = if self.main.head.is_some() {
+                                failure
+                            } else {
+                                failure.processed()
+                            };
+                            return Poll::Ready(Err(failure));
                         }
                         Poll::Ready(None) => {
                             self.promises = None;
