@@ -364,3 +364,45 @@ fn an_admin_port_off_loopback_needs_a_token_or_admin_insecure() {
     );
     std::fs::remove_file(&file).unwrap();
 }
+
+/// `admin_token_file` in the hosting file (relative to it) counts like the
+/// flag: an admin address off loopback then starts; a token file that is
+/// not there stops start-up naming it. Checked with `--check` (binds
+/// nothing). Broken (the key ignored), the first check is refused.
+#[test]
+fn the_hosting_file_s_admin_token_file_counts_like_the_flag() {
+    let dir = std::env::temp_dir().join(format!("push-host-admin-hosting-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(guest("test_guests"), dir.join("test_guests.wasm")).unwrap();
+    std::fs::write(dir.join("admin.token"), "from-the-hosting-file\n").unwrap();
+    let hosting = |token_file: &str| {
+        let file = dir.join("hosting.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "admin_token_file = \"{token_file}\"\n\n[[tenant]]\nname = \"a\"\nmodule = \"test_guests.wasm\"\nroutes = [\"localhost\"]\n"
+            ),
+        )
+        .unwrap();
+        run_bounded(
+            Command::new(support::push_host_bin()).args([
+                "--config",
+                file.to_str().unwrap(),
+                "--admin-listen",
+                "0.0.0.0:9",
+                "--check",
+            ]),
+            Duration::from_secs(60),
+        )
+    };
+    let ok = hosting("admin.token");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let missing = hosting("nope.token");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the admin token file") && stderr.contains("nope.token"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
