@@ -45,19 +45,20 @@ fn replica(port: u16, admin: u16, cache: &Path) -> Host {
     Host::spawn_command(command, "info")
 }
 
-fn ready(admin: u16) -> bool {
+/// Whether `curl ARGS URL` gets a 200.
+fn answers_200(url: &str, args: &[&str]) -> bool {
     let out = run_bounded(
-        Command::new("curl").args([
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            &format!("http://127.0.0.1:{admin}/readyz"),
-        ]),
+        Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+            .args(args)
+            .arg(url),
         Duration::from_secs(10),
     );
     String::from_utf8_lossy(&out.stdout) == "200"
+}
+
+fn ready(admin: u16) -> bool {
+    answers_200(&format!("http://127.0.0.1:{admin}/readyz"), &[])
 }
 
 /// Polls `/readyz` (a probe, as HAProxy and Kubernetes do) until 200.
@@ -132,19 +133,7 @@ fn rolling_restarts_behind_haproxy_fail_no_request_and_lose_no_push() {
     // HAProxy serves once a request through it succeeds.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let out = run_bounded(
-            Command::new("curl").args([
-                "-s",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "--http2-prior-knowledge",
-                &url,
-            ]),
-            Duration::from_secs(10),
-        );
-        if String::from_utf8_lossy(&out.stdout) == "200" {
+        if answers_200(&url, &["--http2-prior-knowledge"]) {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "HAProxy never answered");

@@ -313,24 +313,7 @@ async fn overload_gets_503s_never_a_crash() {
 async fn an_idle_host_gives_the_pool_s_warm_pages_back() {
     let gate = support::gate::Gate::new();
     let host = test_host(&["--max-concurrent", "8", "--allow-outbound-host", &gate.origin()]);
-    let send = h2c::connect(host.addr, true).await;
-    let path = format!("/hold?mb=8&gate={}", gate.url());
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (mut send, addr, path) = (send.clone(), host.addr, path.clone());
-        tasks.push(tokio::spawn(async move {
-            h2c::get(&mut send, addr, &path).await.response.status
-        }));
-    }
-    tokio::task::block_in_place(|| {
-        host.wait_until(Duration::from_secs(30), |log| {
-            log.matches("hold: holding 8 MiB").count() == 8
-        })
-    });
-    gate.open();
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), 200);
-    }
+    support::hold_at_gate(&host, &gate, 8, 8).await;
     let busy = support::rss_kib(host.pid());
     let line = tokio::task::block_in_place(|| {
         host.wait_for_log("of the instance pool's warm pages given back", Duration::from_secs(30))

@@ -618,24 +618,7 @@ allowed_outbound_hosts = ["{gate}"]
     };
     let file = hosting("reload-pages", &version(0));
     let host = start(&file);
-    let send = h2c::connect(host.addr, true).await;
-    let path = format!("/hold?mb=8&gate={}", gate.url());
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (mut send, addr, path) = (send.clone(), host.addr, path.clone());
-        tasks.push(tokio::spawn(async move {
-            h2c::get(&mut send, addr, &path).await.response.status
-        }));
-    }
-    tokio::task::block_in_place(|| {
-        host.wait_until(Duration::from_secs(30), |log| {
-            log.matches("hold: holding 8 MiB").count() == 8
-        })
-    });
-    gate.open();
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), 200);
-    }
+    support::hold_at_gate(&host, &gate, 8, 8).await;
     let busy = support::rss_kib(host.pid());
     replace(&file, &version(1));
     let unloaded = tokio::task::block_in_place(|| host.expect_log("guests: a version unloaded"));

@@ -102,6 +102,27 @@ async fn until_ok(tally: &Tally, from: u64, n: u64) {
     }
 }
 
+/// Stops the churn and checks what it saw: nothing refused, nothing
+/// failed, and the `new` process served some of it.
+async fn settle(way: &str, stop: Arc<AtomicBool>, tasks: Vec<tokio::task::JoinHandle<()>>, tally: &Tally, new: &Host) {
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (ok, refused, failed) = (
+        tally.ok.load(Ordering::Relaxed),
+        tally.refused.load(Ordering::Relaxed),
+        tally.failed.load(Ordering::Relaxed),
+    );
+    eprintln!("{way}: {ok} ok, {refused} refused, {failed} failed");
+    assert_eq!((refused, failed), (0, 0), "{ok} ok");
+    assert!(
+        new.log().contains("GET /hello: handled"),
+        "the new process served:\n{}",
+        new.log()
+    );
+}
+
 /// push-host on `socket` passed as fd 3 with LISTEN_FDS=1 and LISTEN_PID
 /// its own pid, as systemd starts a socket-activated service.
 fn activated(socket: &std::net::TcpListener) -> Host {
@@ -149,18 +170,7 @@ async fn socket_activation_restarts_refuse_no_connection() {
     let at_restart = tally.ok.load(Ordering::Relaxed);
     let new = tokio::task::block_in_place(|| activated(&socket));
     until_ok(&tally, at_restart, 200).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let (ok, refused, failed) = (
-        tally.ok.load(Ordering::Relaxed),
-        tally.refused.load(Ordering::Relaxed),
-        tally.failed.load(Ordering::Relaxed),
-    );
-    eprintln!("socket activation: {ok} ok, {refused} refused, {failed} failed");
-    assert_eq!((refused, failed), (0, 0), "{ok} ok");
-    assert!(new.log().contains("request"), "the new process served:\n{}", new.log());
+    settle("socket activation", stop, tasks, &tally, &new).await;
 }
 
 /// `--reuse-port`: the new process listens on the same address beside the
@@ -197,16 +207,5 @@ async fn reuse_port_upgrades_refuse_no_connection() {
     assert!(exited.is_some_and(|s| s.success()), "{exited:?}\n{}", old.log());
     let at_exit = tally.ok.load(Ordering::Relaxed);
     until_ok(&tally, at_exit, 200).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let (ok, refused, failed) = (
-        tally.ok.load(Ordering::Relaxed),
-        tally.refused.load(Ordering::Relaxed),
-        tally.failed.load(Ordering::Relaxed),
-    );
-    eprintln!("reuse-port: {ok} ok, {refused} refused, {failed} failed");
-    assert_eq!((refused, failed), (0, 0), "{ok} ok");
-    assert!(new.log().contains("request"), "the new process served:\n{}", new.log());
+    settle("reuse-port", stop, tasks, &tally, &new).await;
 }

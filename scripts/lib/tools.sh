@@ -10,29 +10,28 @@ COMPONENTIZE_PY_VERSION=0.25.1
 COMPONENTIZE_JS_VERSION=0.23.0
 KUBERNETES_VALIDATE_VERSION=1.37.0
 
-# componentize-py (PyPI) in a venv of its own: prints the command's path.
-ensure_componentize_py() {
-  local venv=$TOOLS/componentize-py-$COMPONENTIZE_PY_VERSION
-  if [ ! -x "$venv/bin/componentize-py" ]; then
-    echo "installing componentize-py $COMPONENTIZE_PY_VERSION into $venv" >&2
+# ensure_pypi_tool NAME VERSION: PyPI package NAME==VERSION (with a command
+# of the same name) in a venv of its own under $TOOLS; prints the venv.
+ensure_pypi_tool() {
+  local venv=$TOOLS/$1-$2
+  if [ ! -x "$venv/bin/$1" ]; then
+    echo "installing $1 $2 into $venv" >&2
     rm -rf "$venv"
     python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$1==$2" >&2
   fi
-  echo "$venv/bin/componentize-py"
+  echo "$venv"
 }
 
-# kubernetes-validate (PyPI: Kubernetes' schemas, offline) in a venv of its
-# own, for tests/deploy.rs: prints the venv's python.
+# componentize-py: prints the command's path.
+ensure_componentize_py() {
+  echo "$(ensure_pypi_tool componentize-py "$COMPONENTIZE_PY_VERSION")/bin/componentize-py"
+}
+
+# kubernetes-validate (Kubernetes' schemas, offline), for tests/deploy.rs:
+# prints the venv's python.
 ensure_kubernetes_validate() {
-  local venv=$TOOLS/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION
-  if [ ! -x "$venv/bin/kubernetes-validate" ]; then
-    echo "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into $venv" >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2
-  fi
-  echo "$venv/bin/python"
+  echo "$(ensure_pypi_tool kubernetes-validate "$KUBERNETES_VALIDATE_VERSION")/bin/python"
 }
 
 # componentize-js (npm, from scripts/tools/package-lock.json): prints the

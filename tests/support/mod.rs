@@ -334,3 +334,28 @@ pub fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS")
 }
+
+/// Holds `n` instances of `mb` MiB each at once (test-guests' `/hold`,
+/// released at `gate`), then lets them end: `n` pool slots are left warm.
+/// Waits for the guests' log lines, never a timer.
+pub async fn hold_at_gate(host: &Host, gate: &gate::Gate, n: usize, mb: u32) {
+    let send = h2c::connect(host.addr, true).await;
+    let path = format!("/hold?mb={mb}&gate={}", gate.url());
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (mut send, addr, path) = (send.clone(), host.addr, path.clone());
+        tasks.push(tokio::spawn(async move {
+            h2c::get(&mut send, addr, &path).await.response.status
+        }));
+    }
+    let holding = format!("hold: holding {mb} MiB");
+    tokio::task::block_in_place(|| {
+        host.wait_until(Duration::from_secs(30), |log| {
+            log.matches(holding.as_str()).count() == n
+        })
+    });
+    gate.open();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+}
