@@ -4,16 +4,27 @@
 //! the same moment. While `push-bench` drives the seed through HAProxy, the
 //! replicas restart one at a time as an orchestrator does (SIGTERM, wait
 //! for the exit, start again on the same ports, wait for `/readyz`):
-//! zero failed requests and zero missing pushes. A request the draining
-//! replica did not process (above its GOAWAY's last-stream-id) is sent again
-//! on a new connection by push-bench and reported as retried.
-//! `bench/fleet.py` runs the same for longer.
+//! zero failed requests and zero missing pushes. Two clients make the load
+//! together: push-bench and, beside it, the `push-client` library (a few
+//! `Client`s walking the seed's promises). A request the draining replica
+//! did not process (above its GOAWAY's last-stream-id, or submitted after
+//! the GOAWAY) is sent again on a new connection by each and reported as
+//! retried; the library also moves its later requests to a new connection
+//! as soon as it reads the GOAWAY (a reconnect, not a retry). `bench/fleet.py` runs the same for longer.
+//!
+//! Declared by `client/Cargo.toml` (test `fleet`), so that it can use the
+//! library; needs haproxy, push-host, push-bench and the guest
+//! (scripts/test.sh).
 
 mod support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use push_client::{Client, Request};
 
 use support::{Host, guest, push_host_bin, run_bounded, workspace_bin};
 
@@ -87,6 +98,113 @@ fn haproxy_config(front: u16, replicas: &[(u16, u16)]) -> String {
     cfg
 }
 
+/// What the library's load saw.
+#[derive(Debug, Default)]
+struct LibraryLoad {
+    requests: u64,
+    pushes: u64,
+    retried: u64,
+    reconnects: u64,
+    errors: u64,
+    /// The first few errors' messages.
+    first_errors: Vec<String>,
+}
+
+impl LibraryLoad {
+    fn add(&mut self, other: LibraryLoad) {
+        self.requests += other.requests;
+        self.pushes += other.pushes;
+        self.retried += other.retried;
+        self.reconnects += other.reconnects;
+        self.errors += other.errors;
+        for e in other.first_errors {
+            self.error(e);
+        }
+    }
+
+    fn error(&mut self, message: String) {
+        self.errors += 1;
+        if self.first_errors.len() < 5 {
+            self.first_errors.push(message);
+        }
+    }
+}
+
+/// Clients of the `push-client` library in the load, each on its own
+/// connection (so HAProxy spreads them over the replicas).
+const LIBRARY_CLIENTS: usize = 3;
+
+/// One client's seed exchange: the response and the three promised
+/// responses, all checked.
+async fn seed_exchange(client: &Client) -> Result<u64, String> {
+    let mut handle = client
+        .submit(Request::get("/http2Service"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut promises = Vec::new();
+    while let Some(promise) = handle.next_promise().await {
+        promises.push(promise);
+    }
+    let response = handle.response().await.map_err(|e| e.to_string())?;
+    let json: serde_json::Value = response.json().map_err(|e| e.to_string())?;
+    if json["response"]["name"] != "main resource" {
+        return Err(format!("unexpected response {json}"));
+    }
+    let count = promises.len() as u64;
+    for promise in promises {
+        let path = promise.path().to_owned();
+        let pushed = promise.response().await.map_err(|e| format!("{path}: {e}"))?;
+        let json: serde_json::Value = pushed.json().map_err(|e| format!("{path}: {e}"))?;
+        if json["push"]["name"].as_str().is_none_or(|name| !path.ends_with(name)) {
+            return Err(format!("{path}: unexpected push {json}"));
+        }
+    }
+    if count != 3 {
+        return Err(format!("{count} promises instead of 3"));
+    }
+    Ok(count)
+}
+
+/// Runs the library's load until `stop`, on its own thread and runtime.
+fn library_load(url: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<LibraryLoad> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let mut tasks = Vec::new();
+            for _ in 0..LIBRARY_CLIENTS {
+                let client = Client::connect(&url)
+                    .await
+                    .expect("the library connects through HAProxy");
+                let stop = stop.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut load = LibraryLoad::default();
+                    while !stop.load(Ordering::Relaxed) {
+                        match seed_exchange(&client).await {
+                            Ok(pushes) => {
+                                load.requests += 1;
+                                load.pushes += pushes;
+                            }
+                            Err(e) => load.error(e),
+                        }
+                    }
+                    load.retried = client.retried();
+                    load.reconnects = client.reconnects();
+                    client.close().await;
+                    load
+                }));
+            }
+            let mut total = LibraryLoad::default();
+            for task in tasks {
+                total.add(task.await.unwrap());
+            }
+            total
+        })
+    })
+}
+
 struct Haproxy(Child);
 
 impl Drop for Haproxy {
@@ -148,6 +266,8 @@ fn rolling_restarts_behind_haproxy_fail_no_request_and_lose_no_push() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run push-bench");
+    let stop = Arc::new(AtomicBool::new(false));
+    let library = library_load(url.clone(), stop.clone());
     // Each replica has served some of the load before the restarts begin.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -204,6 +324,8 @@ fn rolling_restarts_behind_haproxy_fail_no_request_and_lose_no_push() {
         "the load ended before the last restart: the test saw nothing"
     );
     let out = load.wait_with_output().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let library = library.join().expect("the library's load");
     drop(haproxy);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("push-bench output: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
@@ -218,5 +340,14 @@ fn rolling_restarts_behind_haproxy_fail_no_request_and_lose_no_push() {
         "{summary:#}"
     );
     assert!(summary["requests"].as_u64().unwrap() > 0, "{summary:#}");
+    eprintln!(
+        "fleet, push-client library: {} requests, {} pushes, {} reconnects, {} retried, {} errors",
+        library.requests, library.pushes, library.reconnects, library.retried, library.errors
+    );
+    assert_eq!(library.errors, 0, "{library:#?}");
+    assert!(library.requests > 0, "{library:#?}");
+    assert_eq!(library.pushes, library.requests * 3, "{library:#?}");
+    // Every client's first replica restarted under it: each had to move.
+    assert!(library.reconnects >= LIBRARY_CLIENTS as u64, "{library:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,71 +1,67 @@
-//! [`Client`]: one HTTP/2 connection to one origin.
+//! [`Client`] and [`ClientBuilder`]: the library's entry point.
 
-use std::io;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use bytes::Bytes;
-use h2::client::SendRequest;
-use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::driver::Driver;
 use crate::handle::ResponseHandle;
+use crate::link::{Settings, Shared};
 use crate::origin::Origin;
-use crate::tls::{self, Trust};
-use crate::wire::{Tap, TapIo};
+use crate::retry::Retry;
 use crate::{Error, Request};
 
-/// Most pushed streams the server may have open at once (SETTINGS).
-const MAX_CONCURRENT_PUSHES: u32 = 100;
-/// Connection receive window: larger than all pushed streams' windows
-/// together (100 x 64 KiB), so promises left unread never starve the main
-/// response of connection-level flow control.
-const CONNECTION_WINDOW: u32 = 16 << 20;
-
 /// Configures a [`Client`] before it connects.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClientBuilder {
-    enable_push: bool,
-    connect_timeout: Duration,
-    trust: Trust,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> ClientBuilder {
-        ClientBuilder {
-            enable_push: true,
-            connect_timeout: Duration::from_secs(10),
-            trust: Trust::default(),
-        }
-    }
+    settings: Settings,
 }
 
 impl ClientBuilder {
     /// Whether the server may push (SETTINGS_ENABLE_PUSH); default `true`.
     /// With `false` the server must not send promises at all.
     pub fn enable_push(mut self, enable: bool) -> ClientBuilder {
-        self.enable_push = enable;
+        self.settings.enable_push = enable;
         self
     }
 
     /// How long to wait for the TCP connection; default 10 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.connect_timeout = timeout;
+        self.settings.connect_timeout = timeout;
         self
     }
 
     /// For `https://`: also trust the CA certificates in `path` (PEM), besides
     /// the system's. Repeatable.
     pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
-        self.trust.ca_files.push(path.into());
+        self.settings.trust.ca_files.push(path.into());
         self
     }
 
     /// For `https://`: accept any server certificate, unverified. Only for
     /// tests against servers with throwaway certificates; never the default.
     pub fn insecure(mut self, insecure: bool) -> ClientBuilder {
-        self.trust.insecure = insecure;
+        self.settings.trust.insecure = insecure;
+        self
+    }
+
+    /// How many times one request the server did not process is sent
+    /// again (on a new connection if the server has gone away from the
+    /// first); default 3, `0` turns retries off.
+    ///
+    /// A request is retried only when the server is known not to have
+    /// processed it (RFC 9113 §8.7): its stream is above the last-stream-id
+    /// of a `GOAWAY` the server sent (a server draining for a restart), the
+    /// server reset it with `REFUSED_STREAM`, or it could not be sent
+    /// because the connection broke as it was submitted. Nothing of it has reached the
+    /// caller then (no promise, no response head), so a retry is invisible
+    /// apart from [`ResponseHandle::retries`] and [`Client::retried`]. A
+    /// request that may have been processed (the connection dropped with no
+    /// `GOAWAY`, or below its last-stream-id) is never sent twice.
+    pub fn max_retries(mut self, retries: u32) -> ClientBuilder {
+        self.settings.max_retries = retries;
         self
     }
 
@@ -76,91 +72,11 @@ impl ClientBuilder {
     /// Must be called within a tokio runtime: the connection is driven by a
     /// spawned task.
     pub async fn connect(self, url: &str) -> Result<Client, Error> {
-        let origin = Arc::new(Origin::parse(url)?);
-        let addr = origin.addr();
-        let connect = TcpStream::connect((origin.connect_host.as_str(), origin.port()));
-        let tcp = match tokio::time::timeout(self.connect_timeout, connect).await {
-            Ok(Ok(tcp)) => tcp,
-            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                return Err(Error::ConnectionRefused { addr });
-            }
-            Ok(Err(e)) => {
-                return Err(Error::Connect {
-                    addr,
-                    reason: e.to_string(),
-                });
-            }
-            Err(_) => {
-                return Err(Error::Connect {
-                    addr,
-                    reason: format!("timed out after {:?}", self.connect_timeout),
-                });
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let tap = Tap::default();
-        let mut h2 = h2::client::Builder::new();
-        h2.enable_push(self.enable_push)
-            .max_concurrent_streams(MAX_CONCURRENT_PUSHES)
-            .initial_connection_window_size(CONNECTION_WINDOW);
-        let (closed_tx, closed) = watch::channel(false);
-        let during = format!("starting HTTP/2 with {addr}");
-        let send = if origin.scheme() == "https" {
-            let config = tls::config(&self.trust)?;
-            let name = tls::server_name(&origin.connect_host)?;
-            let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
-            let stream = match tokio::time::timeout(self.connect_timeout, handshake).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    return Err(Error::Tls {
-                        reason: format!("handshake with {addr} failed: {e}"),
-                    });
-                }
-                Err(_) => {
-                    return Err(Error::Tls {
-                        reason: format!("handshake with {addr} timed out after {:?}", self.connect_timeout),
-                    });
-                }
-            };
-            if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
-                return Err(Error::Tls {
-                    reason: format!("{addr} did not agree to HTTP/2 (ALPN h2)"),
-                });
-            }
-            let (send, connection) = h2
-                .handshake::<_, Bytes>(TapIo::new(stream, tap.clone()))
-                .await
-                .map_err(|e| Error::from_h2(e, during))?;
-            spawn_connection(connection, closed_tx);
-            send
-        } else {
-            let (send, connection) = h2
-                .handshake::<_, Bytes>(TapIo::new(tcp, tap.clone()))
-                .await
-                .map_err(|e| Error::from_h2(e, during))?;
-            spawn_connection(connection, closed_tx);
-            send
-        };
+        let origin = Origin::parse(url)?;
         Ok(Client {
-            send,
-            origin,
-            tap,
-            closed,
+            shared: Arc::new(Shared::connect(self.settings, origin).await?),
         })
     }
-}
-
-/// Drives `connection` on its own task; `closed` turns true when it ends.
-fn spawn_connection<T>(connection: h2::client::Connection<T, Bytes>, closed: watch::Sender<bool>)
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!("HTTP/2 connection ended: {e}");
-        }
-        let _ = closed.send(true);
-    });
 }
 
 /// An HTTP/2 connection to one origin (`http://host:port` or `https://`).
@@ -170,12 +86,14 @@ where
 /// dropped. Needs a tokio runtime. Call [`close`](Client::close) before the
 /// program exits so frames still queued, such as the `RST_STREAM` of a
 /// just-rejected promise, reach the server.
+///
+/// When the server goes away (a `GOAWAY`, as a server draining for a
+/// restart sends) or the connection ends, later requests go on a new
+/// connection ([`reconnects`](Client::reconnects)), and requests the server
+/// did not process are sent again ([`ClientBuilder::max_retries`]).
 #[derive(Debug, Clone)]
 pub struct Client {
-    send: SendRequest<Bytes>,
-    origin: Arc<Origin>,
-    tap: Tap,
-    closed: watch::Receiver<bool>,
+    shared: Arc<Shared>,
 }
 
 impl Client {
@@ -192,10 +110,9 @@ impl Client {
     /// [`ResponseHandle`] and [`PushPromise`](crate::PushPromise) from it has
     /// been dropped; drop those first (or bound the wait with a timeout).
     pub async fn close(self) {
-        let Client { send, mut closed, .. } = self;
-        drop(send);
-        // An error means the connection task is gone, i.e. closed too.
-        let _ = closed.wait_for(|closed| *closed).await;
+        let conn = self.shared.current().await;
+        drop(self);
+        conn.closed().await;
     }
 
     /// A builder for non-default settings.
@@ -205,42 +122,43 @@ impl Client {
 
     /// The authority requests are sent to (`host[:port]`).
     pub fn authority(&self) -> &str {
-        self.origin.authority()
+        self.shared.origin.authority()
+    }
+
+    /// How many times requests of this client (and its clones) were sent
+    /// again because the server had not processed them; see
+    /// [`ClientBuilder::max_retries`].
+    pub fn retried(&self) -> u64 {
+        self.shared.retried.load(Ordering::Relaxed)
+    }
+
+    /// How many new connections this client (and its clones) opened after
+    /// the first, because the server had gone away (`GOAWAY`) or the
+    /// connection had ended.
+    pub fn reconnects(&self) -> u64 {
+        self.shared.reconnects.load(Ordering::Relaxed)
     }
 
     /// Sends `request` and returns at once with a handle to its promises
     /// and response.
+    ///
+    /// If the server has gone away from the connection (or it ended), the
+    /// request goes on a new one; that is not a retry.
     pub async fn submit(&self, request: Request) -> Result<ResponseHandle, Error> {
         let (method, path, headers, body) = request.into_parts()?;
         let label = format!("{method} {path}");
-        let uri = format!("{}://{}{path}", self.origin.scheme(), self.origin.authority());
-        let mut http_request = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(())
-            .map_err(|e| Error::InvalidRequest { reason: e.to_string() })?;
-        *http_request.headers_mut() = headers;
-
-        let during = format!("submitting {label}");
-        let mut send = self
-            .send
-            .clone()
-            .ready()
-            .await
-            .map_err(|e| Error::from_h2(e, &*during))?;
-        let end_of_stream = body.is_empty();
-        let (response, mut stream) = send
-            .send_request(http_request, end_of_stream)
-            .map_err(|e| Error::from_h2(e, &*during))?;
-        if !end_of_stream {
-            stream.send_data(body, true).map_err(|e| Error::from_h2(e, &*during))?;
-        }
-
-        let stream_id = response.stream_id().as_u32();
+        let uri = format!(
+            "{}://{}{path}",
+            self.shared.origin.scheme(),
+            self.shared.origin.authority()
+        );
+        let mut retry = Retry::new(self.shared.clone(), label.clone(), method, uri, headers, body)?;
+        let sent = retry.send_first().await?;
+        let progress = retry.progress();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = oneshot::channel();
-        let driver = Driver::new(self.origin.clone(), self.tap.clone(), label.clone(), events_tx);
-        let task = tokio::spawn(driver.run(response, stream, done_tx));
-        Ok(ResponseHandle::new(label, stream_id, events_rx, done_rx, task))
+        let driver = Driver::new(self.shared.origin.clone(), label.clone(), events_tx);
+        let task = tokio::spawn(driver.run(sent, retry, done_tx));
+        Ok(ResponseHandle::new(label, progress, events_rx, done_rx, task))
     }
 }

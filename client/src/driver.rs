@@ -14,13 +14,16 @@
 //! A refused promise is reported once its reset has gone out on the wire
 //! (or is known not to), so that [`RefusedPromise::reason`] is what the
 //! server was really sent.
+//!
+//! If the exchange fails before its head or any promise arrived, and the
+//! server did not process the request, the driver sends it again on a new
+//! connection ([`Retry`]) and carries on; the handle sees one exchange.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use futures_util::FutureExt;
-use h2::SendStream;
 use h2::client::{PushPromises, ResponseFuture};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
@@ -30,11 +33,13 @@ use crate::handle::PromiseEvent;
 use crate::origin::Origin;
 use crate::promise::{self, PushPromise, Refusal, RefusedPromise};
 use crate::response::{Response, append_chunk, finish};
+use crate::retry::{Failed, Retry, Sent};
 use crate::wire::{RESET_WAIT, Tap};
 
 /// One submitted request's background state.
 pub(crate) struct Driver {
     pub(crate) origin: Arc<Origin>,
+    /// The tap of the current attempt's connection.
     pub(crate) tap: Tap,
     /// E.g. `GET /path`, for error messages.
     pub(crate) request: String,
@@ -57,12 +62,8 @@ struct Pending {
 }
 
 impl Driver {
-    pub(crate) fn new(
-        origin: Arc<Origin>,
-        tap: Tap,
-        request: String,
-        events: mpsc::UnboundedSender<PromiseEvent>,
-    ) -> Driver {
+    pub(crate) fn new(origin: Arc<Origin>, request: String, events: mpsc::UnboundedSender<PromiseEvent>) -> Driver {
+        let tap = Tap::default();
         let resets = tap.subscribe();
         Driver {
             origin,
@@ -75,34 +76,54 @@ impl Driver {
         }
     }
 
-    /// Runs the exchange to its end and sends the response to `done`.
-    pub(crate) async fn run(
-        mut self,
-        mut response: ResponseFuture,
-        send: SendStream<Bytes>,
-        done: oneshot::Sender<Result<Response, Error>>,
-    ) {
-        let stream_id = response.stream_id().as_u32();
-        let mut promises = response.push_promises();
-        let mut open = true;
-        let result = self.exchange(response, &mut promises, &mut open).await;
-        // The body has ended (or failed): whatever promises h2 still queues
-        // are ready now; a fresh poll returns them, then `None`.
-        while open {
-            match promises.push_promise().now_or_never() {
-                Some(next) => open = self.on_promise(next),
-                None => break,
+    /// Runs the exchange to its end, sending the request again while the
+    /// server did not process it, and sends the response to `done`.
+    pub(crate) async fn run(mut self, mut sent: Sent, retry: Retry, done: oneshot::Sender<Result<Response, Error>>) {
+        let mut retry = Some(retry);
+        loop {
+            let Sent {
+                generation,
+                tap,
+                mut response,
+                stream,
+            } = sent;
+            self.resets = tap.subscribe();
+            self.tap = tap;
+            let stream_id = response.stream_id().as_u32();
+            let mut promises = response.push_promises();
+            let mut open = true;
+            let result = self.exchange(response, &mut promises, &mut open, &mut retry).await;
+            let result = match (result, retry.as_mut()) {
+                (Err(failed), Some(retry)) if failed.unprocessed && self.seen.is_empty() => {
+                    match retry.again(generation, failed.error).await {
+                        Ok(next) => {
+                            sent = next;
+                            continue;
+                        }
+                        Err(error) => Err(error),
+                    }
+                }
+                (result, _) => result.map_err(|failed| failed.error),
+            };
+            // The body has ended (or failed): whatever promises h2 still queues
+            // are ready now; a fresh poll returns them, then `None`.
+            while open {
+                match promises.push_promise().now_or_never() {
+                    Some(next) => open = self.on_promise(next),
+                    None => break,
+                }
             }
+            let wire_promises = self.tap.take_promised(stream_id);
+            if result.is_ok() {
+                // After a failure the wire may show a promise h2 never got to.
+                self.report_refused_by_h2(wire_promises);
+            }
+            let _ = done.send(result);
+            self.report_pending().await;
+            drop(stream);
+            drop(self.events);
+            return;
         }
-        let wire_promises = self.tap.take_promised(stream_id);
-        if result.is_ok() {
-            // After a failure the wire may show a promise h2 never got to.
-            self.report_refused_by_h2(wire_promises);
-        }
-        let _ = done.send(result);
-        self.report_pending().await;
-        drop(send);
-        drop(self.events);
     }
 
     async fn exchange(
@@ -110,15 +131,25 @@ impl Driver {
         mut response: ResponseFuture,
         promises: &mut PushPromises,
         open: &mut bool,
-    ) -> Result<Response, Error> {
+        retry: &mut Option<Retry>,
+    ) -> Result<Response, Failed> {
+        let stream_id = response.stream_id().as_u32();
         let during = format!("waiting for the response to {}", self.request);
         let head = loop {
             tokio::select! {
                 biased;
                 next = promises.push_promise(), if *open => *open = self.on_promise(next),
                 _ = self.resets.changed(), if !self.pending.is_empty() => self.report_settled(),
-                head = &mut response => break head.map_err(|e| Error::from_h2(e, &*during))?,
+                head = &mut response => {
+                    break head.map_err(|e| Failed::classify(e, stream_id, &self.tap, &during))?;
+                }
             }
+        };
+        // The server has answered: never sent again from here on.
+        *retry = None;
+        let processed = |error| Failed {
+            error,
+            unprocessed: false,
         };
         let during = format!("receiving the response to {}", self.request);
         let (parts, mut stream) = head.into_parts();
@@ -130,14 +161,14 @@ impl Driver {
                 _ = self.resets.changed(), if !self.pending.is_empty() => self.report_settled(),
                 chunk = stream.data() => match chunk {
                     Some(chunk) => {
-                        let chunk = chunk.map_err(|e| Error::from_h2(e, &*during))?;
+                        let chunk = chunk.map_err(|e| processed(Error::from_h2(e, &*during)))?;
                         append_chunk(&mut stream, &mut body, &chunk);
                     }
                     None => break,
                 },
             }
         }
-        finish(parts, stream, body, &during).await
+        finish(parts, stream, body, &during).await.map_err(processed)
     }
 
     /// Handles one poll result of the promise stream; `false` once it is

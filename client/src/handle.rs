@@ -1,11 +1,15 @@
 //! [`ResponseHandle`]: a submitted request, its promises, then its response.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::Error;
 use crate::promise::{PushPromise, RefusedPromise};
 use crate::response::Response;
+use crate::retry::Progress;
 
 /// What the driver sends a [`ResponseHandle`] about promises.
 #[derive(Debug)]
@@ -47,7 +51,7 @@ pub(crate) enum PromiseEvent {
 #[derive(Debug)]
 pub struct ResponseHandle {
     request: String,
-    stream_id: u32,
+    progress: Arc<Progress>,
     events: mpsc::UnboundedReceiver<PromiseEvent>,
     peeked: Option<PushPromise>,
     refused: Vec<RefusedPromise>,
@@ -59,14 +63,14 @@ pub struct ResponseHandle {
 impl ResponseHandle {
     pub(crate) fn new(
         request: String,
-        stream_id: u32,
+        progress: Arc<Progress>,
         events: mpsc::UnboundedReceiver<PromiseEvent>,
         response: oneshot::Receiver<Result<Response, Error>>,
         driver: JoinHandle<()>,
     ) -> ResponseHandle {
         ResponseHandle {
             request,
-            stream_id,
+            progress,
             events,
             peeked: None,
             refused: Vec::new(),
@@ -81,9 +85,18 @@ impl ResponseHandle {
         &self.request
     }
 
-    /// The id of the request's stream.
+    /// The id of the request's stream (of its latest attempt, if it was
+    /// sent again).
     pub fn stream_id(&self) -> u32 {
-        self.stream_id
+        self.progress.stream_id.load(Ordering::Relaxed)
+    }
+
+    /// How many times the request was sent again on a new connection
+    /// because the server had not processed it (see
+    /// [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries)).
+    /// Final once the response has been received.
+    pub fn retries(&self) -> u32 {
+        self.progress.retries.load(Ordering::Relaxed)
     }
 
     /// Whether another promise is coming: waits for the next one, or for the

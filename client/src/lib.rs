@@ -51,13 +51,19 @@
 //!
 //! # Layout
 //!
-//! - [`Client`] / [`ClientBuilder`] (`connection.rs`): one connection to one
-//!   origin; [`Client::submit`] sends a [`Request`] (`request.rs`).
+//! - [`Client`] / [`ClientBuilder`] (`connection.rs`): a connection to one
+//!   origin (a new one when the server goes away); [`Client::submit`]
+//!   sends a [`Request`] (`request.rs`).
 //! - [`ResponseHandle`] (`handle.rs`): a submitted request's promises and
 //!   response; [`Response`] (`response.rs`): a complete response with
 //!   [`text`](Response::text), [`json`](Response::json) and
 //!   [`bytes`](Response::bytes).
+//! - `link.rs`: the client's connection, opened with the builder's
+//!   settings and replaced when the server goes away.
 //! - `origin.rs`: the scheme, host and port a client connects to.
+//! - `retry.rs`: a request sent again on a new connection when the server
+//!   did not process it (`GOAWAY` below its stream, `REFUSED_STREAM`, never
+//!   sent; RFC 9113 §8.7), as a server draining for a restart asks.
 //! - [`PushPromise`], [`RefusedPromise`], [`Refusal`] (`promise.rs`): the
 //!   promises and the §8.4 checks.
 //! - `driver.rs`: the background task reading each response and its
@@ -76,10 +82,12 @@ mod connection;
 mod driver;
 mod error;
 mod handle;
+mod link;
 mod origin;
 mod promise;
 mod request;
 mod response;
+mod retry;
 mod tls;
 mod wire;
 

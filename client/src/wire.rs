@@ -13,12 +13,17 @@
 //! `PUSH_PROMISE` frame read: which stream it was sent on and which stream it
 //! promises. The driver later compares that with what `h2` delivered.
 //!
-//! Finally the tap records the error code of every `RST_STREAM` frame that
-//! really went out (after any rewrite), per stream, so refusals and
-//! rejections report what the server was sent rather than what was meant
-//! to be sent.
+//! The tap records the error code of every `RST_STREAM` frame that really
+//! went out (after any rewrite), per stream, so refusals and rejections
+//! report what the server was sent rather than what was meant to be sent.
 //!
-//! The tap only looks at frame headers and the first bytes of two frame
+//! Finally it notes the lowest last-stream-id of the `GOAWAY` frames read:
+//! a request on a stream above it was not processed by the server and may
+//! be sent again on a new connection (RFC 9113 §6.8). `h2`'s errors cannot
+//! say this exactly (a `GOAWAY` with an error code gives every stream the
+//! same error once the connection ends).
+//!
+//! The tap only looks at frame headers and the first bytes of three frame
 //! types; it never buffers, reorders or delays bytes.
 
 use std::collections::{HashMap, HashSet};
@@ -37,6 +42,7 @@ const CLIENT_PREFACE_LEN: usize = 24;
 const FRAME_HEADER_LEN: usize = 9;
 const TYPE_RST_STREAM: u8 = 0x3;
 const TYPE_PUSH_PROMISE: u8 = 0x5;
+const TYPE_GOAWAY: u8 = 0x7;
 const FLAG_PADDED: u8 = 0x8;
 const CANCEL: u8 = 0x8;
 const PROTOCOL_ERROR: u8 = 0x1;
@@ -79,6 +85,8 @@ struct TapState {
     /// Stream id -> error code of the first `RST_STREAM` written for it, as
     /// it went out on the wire.
     resets: HashMap<u32, Reason>,
+    /// The lowest last-stream-id of the `GOAWAY` frames read.
+    goaway_last: Option<u32>,
     /// The I/O object is gone: nothing more will be written.
     closed: bool,
 }
@@ -101,6 +109,17 @@ impl Tap {
     /// The streams promised on `parent` so far, forgetting them.
     pub(crate) fn take_promised(&self, parent: u32) -> Vec<u32> {
         self.lock().promised.remove(&parent).unwrap_or_default()
+    }
+
+    /// Whether the server said, with a `GOAWAY` whose last-stream-id is
+    /// below `stream`, that it did not process `stream`.
+    pub(crate) fn not_processed(&self, stream: u32) -> bool {
+        self.lock().goaway_last.is_some_and(|last| stream > last)
+    }
+
+    /// Whether the server sent a `GOAWAY`.
+    pub(crate) fn went_away(&self) -> bool {
+        self.lock().goaway_last.is_some()
     }
 
     fn is_refused(&self, stream: u32) -> bool {
@@ -156,6 +175,8 @@ enum Event {
     /// The last byte of a `RST_STREAM` error code, at `index` in the chunk;
     /// `code` is the whole code.
     RstCode { stream: u32, code: u32, index: usize },
+    /// A `GOAWAY` with this last-stream-id.
+    GoAway { last_stream: u32 },
 }
 
 /// Incremental HTTP/2 frame scanner over one direction of the byte stream.
@@ -250,6 +271,9 @@ impl Frame {
                 code: id(&self.prefix[..4]),
                 index,
             }),
+            TYPE_GOAWAY if self.pos == 4 => on(Event::GoAway {
+                last_stream: id(&self.prefix[..4]) & 0x7fff_ffff,
+            }),
             TYPE_PUSH_PROMISE => {
                 let padded = self.flags & FLAG_PADDED != 0;
                 let end = if padded { 5 } else { 4 };
@@ -300,10 +324,16 @@ impl<T: AsyncRead + Unpin> AsyncRead for TapIo<T> {
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
         let tap = &this.tap;
-        this.read.feed(&buf.filled()[before..], |event| {
-            if let Event::PushPromise { parent, promised } = event {
+        this.read.feed(&buf.filled()[before..], |event| match event {
+            Event::PushPromise { parent, promised } => {
                 tap.lock().promised.entry(parent).or_default().push(promised);
             }
+            Event::GoAway { last_stream } => {
+                let mut state = tap.lock();
+                let last = state.goaway_last.map_or(last_stream, |l| l.min(last_stream));
+                state.goaway_last = Some(last);
+            }
+            Event::RstCode { .. } => {}
         });
         Poll::Ready(Ok(()))
     }
@@ -406,6 +436,8 @@ mod tests {
             &[1, 0, 0, 0, 6, 0x82, 0],
         ));
         bytes.extend(frame(0x6, 0, 0, &[0; 8])); // PING
+        bytes.extend(frame(TYPE_GOAWAY, 0, 0, &[0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+        bytes.extend(frame(TYPE_GOAWAY, 0, 0, &[0, 0, 0, 5, 0, 0, 0, 0, b'b', b'y', b'e']));
         bytes
     }
 
@@ -421,6 +453,10 @@ mod tests {
             },
             Event::PushPromise { parent: 1, promised: 4 },
             Event::PushPromise { parent: 3, promised: 6 },
+            Event::GoAway {
+                last_stream: 0x7fff_ffff,
+            },
+            Event::GoAway { last_stream: 5 },
         ];
         assert_eq!(bytes[rst_index], CANCEL);
         assert_eq!(events(&mut Scanner::new(24), &[&bytes]), expected);
@@ -517,7 +553,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn records_promises_read() {
+    async fn records_promises_and_the_lowest_goaway_read() {
         use tokio::io::AsyncReadExt;
         let bytes = stream_bytes()[24..].to_vec();
         let tap = Tap::default();
@@ -527,5 +563,8 @@ mod tests {
         assert_eq!(tap.take_promised(1), vec![4]);
         assert_eq!(tap.take_promised(3), vec![6]);
         assert!(tap.take_promised(1).is_empty());
+        // The graceful GOAWAY (2^31-1), then the real one (5).
+        assert!(!tap.not_processed(5));
+        assert!(tap.not_processed(7));
     }
 }
