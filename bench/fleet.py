@@ -120,8 +120,10 @@ def main():
         f"-c {args.c} -m {args.m} --pushes 3 through it while the replicas restart one at a time, again and again "
         f"(SIGTERM, wait for the exit, start, wait for `/readyz`, {args.interval} s, the next).\n\n"
         f"{line}\n\n"
-        "`retried`: requests above a draining replica's GOAWAY last-stream-id (never processed), sent again on a "
-        "new connection by push-bench; not errors.\n")
+        "`retried`: requests a draining replica did not process, sent again on a new connection by push-bench; "
+        "not errors. push-host drains with h2's two-step GOAWAY (last-stream-id 2^31-1, then the last it "
+        "processed after a PING), so streams in flight are processed: these are almost all requests submitted "
+        "after the GOAWAY reached push-bench (h2 refuses them before sending).\n")
     sys.exit(1 if summary["errors"] else 0)
 
 
