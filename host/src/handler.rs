@@ -15,7 +15,7 @@ use crate::push::caller_state::CallerState;
 use crate::push::generated::WitRequest;
 
 /// Why a handler did not finish normally.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Failure {
     /// The deadline passed.
     TimedOut(std::time::Duration),

@@ -119,6 +119,12 @@ struct Args {
     /// never used again; one idle for 5 s is dropped.
     #[arg(long, default_value_t = 1)]
     instance_reuse: u32,
+    /// Requests one `wasi:http@0.3` instance may serve at once (1: one at a
+    /// time). For trusted code, as --instance-reuse; an instance then takes
+    /// at most the larger of the two in all. A trap or a deadline stops
+    /// every request the instance is serving (README, "Instance reuse").
+    #[arg(long, default_value_t = 1)]
+    instance_concurrency: u32,
     /// Concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS).
     #[arg(long, default_value_t = 100)]
     max_streams: u32,
@@ -188,6 +194,10 @@ impl Args {
         anyhow::ensure!(self.max_concurrent > 0, "--max-concurrent must be at least 1");
         anyhow::ensure!(self.memory_mb > 0, "--memory-mb must be at least 1");
         anyhow::ensure!(self.instance_reuse > 0, "--instance-reuse must be at least 1");
+        anyhow::ensure!(
+            self.instance_concurrency > 0,
+            "--instance-concurrency must be at least 1"
+        );
         Ok(Limits {
             timeout: Duration::from_millis(self.timeout_ms),
             memory_bytes: self.memory_mb << 20,
@@ -206,6 +216,7 @@ impl Args {
             http1: self.http1 == "on",
             memory_budget: self.memory_budget_mb.map(|mb| mb << 20),
             instance_reuse: self.instance_reuse,
+            instance_concurrency: self.instance_concurrency,
             ..Limits::default()
         })
     }
@@ -256,6 +267,7 @@ const LIMIT_FLAGS: &[&str] = &[
     "max_concurrent",
     "queue_timeout_ms",
     "instance_reuse",
+    "instance_concurrency",
     "max_streams",
     "max_connections",
     "handshake_timeout_s",

@@ -32,8 +32,9 @@ pub fn alloc(query: &str) -> Response {
     )
 }
 
-/// Spins forever (the deadline stops it).
+/// Spins forever (the deadline stops it); says so first.
 pub fn spin() -> ! {
+    eprintln!("test-guests-p3: spinning");
     let mut n = 0u64;
     loop {
         n = std::hint::black_box(n.wrapping_add(1));

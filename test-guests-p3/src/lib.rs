@@ -17,7 +17,8 @@
 //!   `/promise-while-streaming?url=GATE`: a promise between two chunks of
 //!   the main body.
 //! - `/state`, `/stale-pusher` (`state.rs`): what an instance kept between
-//!   requests carries over.
+//!   requests carries over; `/together?url=GATE`: how many requests one
+//!   instance had in `handle` at once (`--instance-concurrency`).
 //!
 //! Outcomes the tests wait for are written to stderr (the host logs them).
 
@@ -42,6 +43,7 @@ impl wasip3::exports::http::handler::Guest for Guests {
         match path {
             "/hello" => Ok(text(200, "hello from a wasip3 component\n")),
             "/state" => Ok(state::state()),
+            "/together" => Ok(state::together(&request, &query).await),
             "/stale-pusher" => Ok(state::stale_pusher(&request)),
             "/stream" => Ok(body::stream(&query)),
             "/echo" => Ok(body::echo(request).await),

@@ -66,6 +66,11 @@ pub struct Limits {
     /// dropped (`--instance-reuse`, `instance_reuse`); 1, the default, is a
     /// fresh instance per request.
     pub instance_reuse: u32,
+    /// Requests one `wasi:http@0.3` instance may serve at once
+    /// (`--instance-concurrency`, `instance_concurrency`); 1, the default,
+    /// is one at a time. Above 1 an instance takes at most
+    /// `max(instance_reuse, instance_concurrency)` requests in all.
+    pub instance_concurrency: u32,
 }
 
 impl Default for Limits {
@@ -91,6 +96,7 @@ impl Default for Limits {
             memory_budget: None,
             memory_share: None,
             instance_reuse: 1,
+            instance_concurrency: 1,
         }
     }
 }

@@ -49,6 +49,7 @@ use crate::runtime::engine::{Activity, WarmPages, engine, release_when_idle, sta
 use crate::runtime::instance::{IDLE_DROP, Instance, Kept, Live};
 use crate::runtime::state::{HostState, MemoryLimiter};
 use crate::runtime::stdio::GuestLogLimit;
+use crate::runtime::wasi_http::p3::shared::{Deadlines, SharedInstances, Spawn};
 use crate::runtime::wasi_http::serve::HttpPre;
 
 /// Why a component could not be loaded; each names the file and what is wrong.
@@ -112,6 +113,19 @@ pub enum LoadError {
         /// wasmtime's reason.
         message: String,
     },
+    /// `instance_concurrency` above 1 for a component that cannot serve
+    /// several requests at once.
+    #[error(
+        "{}: --instance-concurrency (instance_concurrency) above 1 needs a wasi:http@0.3 component, \
+         which can serve several requests at once; this one is {world} (use --instance-reuse)",
+        path.display()
+    )]
+    Concurrency {
+        /// The module path.
+        path: PathBuf,
+        /// Its world.
+        world: &'static str,
+    },
     /// The component links but cannot be instantiated within the limits.
     #[error("{} cannot be instantiated: {message}", path.display())]
     Instantiate {
@@ -127,7 +141,7 @@ pub enum LoadError {
 
 /// The deadline error raised from the epoch callback.
 #[derive(Debug)]
-struct DeadlineExceeded;
+pub(crate) struct DeadlineExceeded;
 
 impl std::fmt::Display for DeadlineExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -258,6 +272,9 @@ pub struct Runtime {
     log: Arc<GuestLogLimit>,
     /// Its idle instances (`--instance-reuse` above 1).
     kept: Kept,
+    /// Its instances serving several requests at once
+    /// (`--instance-concurrency` above 1, `wasi:http@0.3` only).
+    shared: Option<Arc<SharedInstances>>,
     /// The process's last instance start.
     activity: Arc<Activity>,
 }
@@ -269,6 +286,11 @@ impl Drop for Runtime {
     /// and the pages kept resident in them would stay so for the process's
     /// life, outside the memory budget (a reload every 3 s: 400 MiB of RSS).
     fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            // Each ends once its requests have, and gives its warm pages
+            // back itself.
+            shared.close();
+        }
         self.kept.drop_idle(std::time::Duration::ZERO);
         let released = self.engine.release_idle_pool_memory();
         tracing::info!(
@@ -343,6 +365,16 @@ impl Runtime {
                 }
             },
         };
+        let shared = match (&pre, limits.instance_concurrency) {
+            (_, 0 | 1) => None,
+            (World::Service(_), _) => Some(SharedInstances::new(&limits)),
+            (world, _) => {
+                return Err(LoadError::Concurrency {
+                    path: path.clone(),
+                    world: world.name(),
+                });
+            }
+        };
         let mut budgets = vec![sandbox.budget.clone()];
         if let Some(share) = limits.memory_share {
             budgets.push(Budget::new(
@@ -361,6 +393,7 @@ impl Runtime {
             log: GuestLogLimit::new(name.into()),
             tenant_metrics: sandbox.metrics.tenant(name),
             kept: Kept::default(),
+            shared,
             activity: sandbox.activity.clone(),
         };
         runtime.try_instantiate().await.map_err(|e| LoadError::Instantiate {
@@ -416,6 +449,34 @@ impl Runtime {
         store.limiter(|s| &mut s.limiter);
         self.arm_deadline(&mut store);
         store
+    }
+
+    /// A fresh store for a shared instance (`--instance-concurrency`): its
+    /// epoch callback yields every tick and traps once any request in it
+    /// is past its deadline.
+    pub(in crate::runtime) fn shared_store(&self, pre: &HttpServicePre<HostState>, id: u64) -> Spawn {
+        let tag: Arc<str> = format!("{} shared instance {id}", self.log.tenant).into();
+        let mut store = Store::new(&self.engine, self.host_state(CallerState::detached(), tag));
+        store.limiter(|s| &mut s.limiter);
+        let deadlines = Arc::new(Deadlines::default());
+        if self.limits.has_deadline() {
+            let watched = deadlines.clone();
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |ctx| {
+                ctx.data().preempted.store(true, std::sync::atomic::Ordering::Relaxed);
+                if watched.passed(Instant::now()) {
+                    Err(wasmtime::Error::new(DeadlineExceeded))
+                } else {
+                    Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+                }
+            });
+        }
+        Spawn {
+            store,
+            pre: pre.clone(),
+            limits: self.limits.clone(),
+            deadlines,
+        }
     }
 
     /// Sets the deadline of the request about to run in `store`.
@@ -601,7 +662,7 @@ impl Handler for Runtime {
 }
 
 /// Names a trap's kind and keeps wasmtime's message on one line.
-fn describe_trap(e: &wasmtime::Error, memory: &MemoryLimiter, limits: &Limits) -> Failure {
+pub(crate) fn describe_trap(e: &wasmtime::Error, memory: &MemoryLimiter, limits: &Limits) -> Failure {
     // The pool ran out of a slot kind (core instances, tables, memories)
     // with the admission limit not reached: the host is full, not the guest
     // at fault (503, Retry-After).

@@ -92,6 +92,13 @@ impl HostState {
     }
 }
 
+impl HostState {
+    /// The tag its log lines carry.
+    pub fn tag(&self) -> Arc<str> {
+        self.wasi_inputs.tag.clone()
+    }
+}
+
 /// What the WASI context is built from.
 struct WasiInputs {
     env: Arc<[(String, String)]>,

@@ -87,6 +87,7 @@ struct DefaultsFile {
     max_concurrent: Option<Spanned<u64>>,
     queue_timeout_ms: Option<Spanned<u64>>,
     instance_reuse: Option<Spanned<u64>>,
+    instance_concurrency: Option<Spanned<u64>>,
     shutdown_timeout_s: Option<Spanned<f64>>,
     max_body_bytes: Option<Spanned<u64>>,
     max_streams: Option<Spanned<u64>>,
@@ -113,6 +114,8 @@ struct TenantLimitsFile {
     queue_timeout_ms: Option<Spanned<u64>>,
     /// Requests one instance may serve in turn (1: a fresh one each).
     instance_reuse: Option<Spanned<u64>>,
+    /// Requests one `wasi:http@0.3` instance may serve at once.
+    instance_concurrency: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -293,6 +296,10 @@ fn apply_tenant(limits: &mut Limits, f: &TenantLimitsFile) -> Result<(), Bad> {
         positive("instance_reuse", v)?;
         limits.instance_reuse = small("instance_reuse", v, 1_000_000)? as u32;
     }
+    if let Some(v) = &f.instance_concurrency {
+        positive("instance_concurrency", v)?;
+        limits.instance_concurrency = small("instance_concurrency", v, 10_000)? as u32;
+    }
     Ok(())
 }
 
@@ -309,6 +316,7 @@ fn apply_defaults(limits: &mut Limits, f: &DefaultsFile) -> Result<(), Bad> {
         max_concurrent: f.max_concurrent.clone(),
         queue_timeout_ms: f.queue_timeout_ms.clone(),
         instance_reuse: f.instance_reuse.clone(),
+        instance_concurrency: f.instance_concurrency.clone(),
     };
     apply_tenant(limits, &request)?;
     if let Some(v) = &f.max_body_bytes {

@@ -5,21 +5,26 @@
 //! runs the call).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
+use crate::config::EPOCH_TICK;
 use crate::handler::{Failure, Outcome};
 use crate::http2::hints;
 use crate::push::caller_state::CallerState;
 use crate::push::generated::WitRequest;
 use crate::push::promised::PromisedStream;
+use crate::push::pusher::PushSide;
 use crate::runtime::Runtime;
 use crate::runtime::instance::Instance;
 use crate::runtime::state::HostState;
-use crate::runtime::wasi_http::body::{IncomingBody, Timing};
+use crate::runtime::wasi_http::body::{IncomingBody, Timing, incoming};
 use crate::runtime::wasi_http::deliver::{self, Delivered, GuestResponse};
+use crate::runtime::wasi_http::p3::shared::{Ended, SharedInstances, Work};
 use crate::runtime::wasi_http::{p2, p3};
 
 /// A pre-instantiated standard component, of either version.
@@ -39,7 +44,7 @@ impl HttpPre<'_> {
         instance: &mut Instance,
         request: &WitRequest,
         body: IncomingBody,
-        caller: Option<&Arc<Mutex<CallerState>>>,
+        side: Option<&PushSide>,
         deliver: D,
     ) -> (wasmtime::Result<()>, Timing, Option<R>)
     where
@@ -47,7 +52,7 @@ impl HttpPre<'_> {
     {
         match self {
             HttpPre::P2(pre) => p2::proxy::exchange(instance, pre, request, body, deliver).await,
-            HttpPre::P3(pre) => p3::service::exchange(instance, pre, request, body, caller, deliver).await,
+            HttpPre::P3(pre) => p3::service::exchange(instance, pre, request, body, side, deliver).await,
         }
     }
 }
@@ -65,8 +70,6 @@ impl Runtime {
         slot: impl Sized,
     ) -> Outcome {
         let early = caller.early_hints();
-        let mut instance = self.instance(CallerState::detached(), tag.clone());
-        let preempted = instance.store.data().preempted.clone();
         let link_push = self.limits.link_push;
         let body = match caller.take_body_stream() {
             Some(streamed) => IncomingBody::Streamed(streamed),
@@ -75,28 +78,40 @@ impl Runtime {
         // Shared with a push:handler@0.2 guest's pusher, which may promise
         // while the main body streams.
         let caller = Arc::new(Mutex::new(caller));
+        let side = PushSide::new(caller.clone());
         let (path, tag_ref, caller_ref) = (request.path.as_str(), &*tag, &*caller);
         let deliver = async move |response| deliver::deliver_main(response, caller_ref, link_push, path, tag_ref).await;
-        let exchange = pre.exchange(&mut instance, &request, body, Some(&caller), deliver);
-        // Push off: a burst of promises' 103 goes out when the guest yields.
-        let outcome = self.bounded(hints::flush_on_yield(exchange, early, &preempted)).await;
-        let (result, timing, delivered) = match outcome {
-            Some((result, timing, delivered)) => (Some(result), timing, delivered),
-            None => (None, Timing::default(), None),
+        let (mut failure, timing, delivered) = match (pre, &self.shared) {
+            (HttpPre::P3(p3_pre), Some(shared)) => {
+                self.exchange_shared(shared, p3_pre, &request, body, &side, early, deliver)
+                    .await
+            }
+            _ => {
+                let mut instance = self.instance(CallerState::detached(), tag.clone());
+                let preempted = instance.store.data().preempted.clone();
+                let exchange = pre.exchange(&mut instance, &request, body, Some(&side), deliver);
+                // Push off: a burst of promises' 103 goes out when the guest yields.
+                let outcome = self.bounded(hints::flush_on_yield(exchange, early, &preempted)).await;
+                let (result, timing, delivered) = match outcome {
+                    Some((result, timing, delivered)) => (Some(result), timing, delivered),
+                    None => (None, Timing::default(), None),
+                };
+                let failure = self.failure(result, &instance.store);
+                // A response h2 could not send is the guest's fault too: that
+                // instance is not kept.
+                let undelivered = match &delivered {
+                    Some(Delivered::Failed(why)) if failure.is_none() => Some(Failure::Errored(why.clone())),
+                    _ => None,
+                };
+                self.give_back(instance, failure.as_ref().or(undelivered.as_ref()), &tag);
+                (failure, timing, delivered)
+            }
         };
-        let mut failure = self.failure(result, &instance.store);
-        if let Some(p3) = &instance.store.data().p3 {
+        {
             let mut c = caller.lock().await;
-            c.report.pushed += p3.pushed;
-            c.report.refused += p3.refused;
+            c.report.pushed += side.counts.pushed.load(Ordering::Relaxed);
+            c.report.refused += side.counts.refused.load(Ordering::Relaxed);
         }
-        // A response h2 could not send is the guest's fault too: that
-        // instance is not kept.
-        let undelivered = match &delivered {
-            Some(Delivered::Failed(why)) if failure.is_none() => Some(Failure::Errored(why.clone())),
-            _ => None,
-        };
-        self.give_back(instance, failure.as_ref().or(undelivered.as_ref()), &tag);
         drop(slot);
         let promised = match delivered {
             Some(Delivered::Sent(promised)) => promised,
@@ -119,6 +134,81 @@ impl Runtime {
         report.instantiate = timing.instantiate;
         report.handle = timing.handle;
         (unanswered, failure, report)
+    }
+
+    /// One call in a shared instance (`--instance-concurrency`): sent to a
+    /// worker ([`SharedInstances::dispatch`]), again to another if
+    /// that one ended before starting it; the response is delivered from
+    /// here as [`p3::service::exchange`] does.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange_shared<D, R>(
+        &self,
+        shared: &Arc<SharedInstances>,
+        pre: &ServicePre<HostState>,
+        request: &WitRequest,
+        body: IncomingBody,
+        side: &PushSide,
+        early: Option<Arc<hints::EarlyHints>>,
+        deliver: D,
+    ) -> (Option<Failure>, Timing, Option<R>)
+    where
+        D: AsyncFnOnce(Result<GuestResponse, String>) -> R,
+    {
+        let request = match incoming(request, body) {
+            Ok(request) => request,
+            Err(e) => return (Some(Failure::Errored(format!("{e:#}"))), Timing::default(), None),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (delivered, responded) = (CancellationToken::new(), CancellationToken::new());
+        let failed = side.failed.clone();
+        let work = Work {
+            request,
+            side: side.clone(),
+            tx,
+            delivered: delivered.clone(),
+            responded: responded.clone(),
+        };
+        let (mut ended, preempted) = shared.dispatch(work, |id| self.shared_store(pre, id));
+        // The worker enforces the deadline (from when it starts the call);
+        // this bound, per attempt, is the last resort: the time a request
+        // may wait behind a guest that computes on, plus its own deadline.
+        let bound = self.limits.timeout * 2 + EPOCH_TICK * 10;
+        let ran = async {
+            let outcome = loop {
+                let attempt = async {
+                    if self.limits.has_deadline() {
+                        tokio::time::timeout(bound, &mut ended).await.ok()
+                    } else {
+                        Some((&mut ended).await)
+                    }
+                };
+                match attempt.await {
+                    Some(Ok(Ended::Ran { failure, timing })) => break (failure, timing),
+                    Some(Ok(Ended::NotStarted(work))) => {
+                        (ended, _) = shared.dispatch(*work, |id| self.shared_store(pre, id));
+                    }
+                    Some(Err(_)) => {
+                        let why = "its shared instance ended before the request did";
+                        break (Some(Failure::Errored(why.into())), Timing::default());
+                    }
+                    None => break (Some(Failure::TimedOut(self.limits.timeout)), Timing::default()),
+                }
+            };
+            if outcome.0.is_some() {
+                // The response (if it is still coming) fails at once.
+                failed.cancel();
+            }
+            outcome
+        };
+        let both = async {
+            tokio::join!(
+                ran,
+                p3::service::receive(rx, &failed, &delivered, Some(&responded), deliver)
+            )
+        };
+        // Push off: a burst of promises' 103 goes out when the guest yields.
+        let ((failure, timing), delivered) = hints::flush_on_yield(both, early, &preempted).await;
+        (failure, timing, delivered)
     }
 
     /// Fills `stream` with the component's answer to a `GET` of its path,

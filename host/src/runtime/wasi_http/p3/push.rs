@@ -5,11 +5,11 @@
 //! flow control as the guest writes it, concurrently with the main body.
 //!
 //! Binding: [`crate::push::pusher::P3Request::requests`] maps the table index of each incoming
-//! `request` resource the host passed to `handle` to that request's state;
+//! `request` resource the host passed to `handle` to that request's push side;
 //! `pusher.for-request` takes the entry (once), so a pusher can only be for
 //! a request this instance was given, and never for another one.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use http_body_util::BodyExt as _;
 use hyper::body::Body as _;
@@ -43,9 +43,9 @@ impl v2::Host for HostState {}
 
 impl v2::HostPusher for HostState {
     fn for_request(&mut self, request: Resource<Request>) -> wasmtime::Result<Result<Resource<Pusher>, V2Error>> {
-        let caller = self.p3.as_mut().and_then(|p3| p3.requests.remove(&request.rep()));
-        match caller {
-            Some(caller) => Ok(Ok(self.table.push(Pusher { caller })?)),
+        let side = self.p3.as_mut().and_then(|p3| p3.requests.remove(&request.rep()));
+        match side {
+            Some(side) => Ok(Ok(self.table.push(Pusher { side })?)),
             None => Ok(Err(V2Error::Invalid(
                 "not a request push-host passed to this handler, or its pusher was already taken".into(),
             ))),
@@ -59,13 +59,13 @@ impl v2::HostPusher for HostState {
         path: String,
         headers: Vec<(String, Vec<u8>)>,
     ) -> wasmtime::Result<Result<Resource<Promised>, V2Error>> {
-        let caller = self.table.get(&this)?.caller.clone();
+        let side = self.table.get(&this)?.side.clone();
         let promise = WitPushPromise { method, path, headers };
-        let result = caller.lock().await.promise_stream(promise).await;
+        let result = side.caller.lock().await.promise_stream(promise).await;
         match result {
             Ok(stream) => {
-                let hold = self.p3.get_or_insert_default().outstanding.hold();
-                Ok(Ok(self.table.push(Promised { stream, hold })?))
+                let hold = side.outstanding.hold();
+                Ok(Ok(self.table.push(Promised { stream, hold, side })?))
             }
             Err(e) => Ok(Err(v2_error(e))),
         }
@@ -100,10 +100,9 @@ impl<T: Send> v2::HostPromisedWithStore<T> for HasSelf<HostState> {
     ) -> wasmtime::Result<Result<(), V2Error>> {
         let getter = access.getter();
         let state = access.get();
-        let Promised { stream, hold } = state.table.delete(this)?;
+        let Promised { stream, hold, side } = state.table.delete(this)?;
         let response = state.table.delete(response)?;
-        let p3 = state.p3.get_or_insert_default();
-        let (failed, outstanding) = (p3.failed.clone(), p3.outstanding.clone());
+        let (failed, outstanding) = (side.failed.clone(), side.outstanding.clone());
         let http = response.into_http_with_getter(&mut access, async { Ok(()) }, move |t| getter(t).http());
         let result = match http {
             Err(e) => Err(V2Error::Invalid(format!("{e:#}"))),
@@ -114,12 +113,11 @@ impl<T: Send> v2::HostPromisedWithStore<T> for HasSelf<HostState> {
                 push_streamed(stream, response, failed, sending)
             }
         };
-        let p3 = access.get().p3.get_or_insert_default();
         match &result {
-            Ok(()) => p3.pushed += 1,
-            Err(V2Error::Refused) => p3.refused += 1,
-            Err(_) => {}
-        }
+            Ok(()) => side.counts.pushed.fetch_add(1, Ordering::Relaxed),
+            Err(V2Error::Refused) => side.counts.refused.fetch_add(1, Ordering::Relaxed),
+            Err(_) => 0,
+        };
         Ok(result)
     }
 }
