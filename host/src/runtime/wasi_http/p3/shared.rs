@@ -219,12 +219,11 @@ impl SharedInstances {
     }
 
     /// The runtime is going: no more requests; each worker ends once its
-    /// requests have.
+    /// requests have (dropping its sender ends its queue), and gives the
+    /// pool's warm pages back.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
-        for slot in self.lock().iter_mut() {
-            slot.accepting = false;
-        }
+        self.lock().clear();
     }
 }
 
