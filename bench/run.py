@@ -173,8 +173,8 @@ def no_push_servers(tmp):
     # wasmtime serve's 0.3 default, 16 requests at once per instance, as
     # push-host's opt-in --instance-concurrency.
     concurrent = [*reuse, "--instance-concurrency", "16"]
-    peers["push-host hello 0.3 HTTP/1.1 reuse, 16 at once"] = (push_host(hello_p3, *concurrent), hello_url, h1)
-    peers["push-host hello 0.3 h2c reuse, 16 at once"] = (push_host(hello_p3, *concurrent), hello_url, h2)
+    peers["push-host hello 0.3 HTTP/1.1 reuse x16"] = (push_host(hello_p3, *concurrent), hello_url, h1)
+    peers["push-host hello 0.3 h2c reuse x16"] = (push_host(hello_p3, *concurrent), hello_url, h2)
     return {
         "push-host hello (no push)": (
             lambda port: [host, "--module", hello, "--listen", f"127.0.0.1:{port}"],
@@ -423,10 +423,10 @@ def ratio_lines(s):
          "wasmtime serve hello 0.3 HTTP/1.1 fresh"),
         ("CPU/request hello 0.3 HTTP/1.1: push-host reuse / wasmtime serve reuse", "push-host hello 0.3 HTTP/1.1 reuse",
          "wasmtime serve hello 0.3 HTTP/1.1 reuse"),
-        ("CPU/request hello 0.3 HTTP/1.1: push-host reuse, 16 at once / wasmtime serve reuse (16 at once)",
-         "push-host hello 0.3 HTTP/1.1 reuse, 16 at once", "wasmtime serve hello 0.3 HTTP/1.1 reuse"),
-        ("CPU/request hello 0.3 h2c: push-host reuse, 16 at once / one at a time",
-         "push-host hello 0.3 h2c reuse, 16 at once", "push-host hello 0.3 h2c reuse"),
+        ("CPU/request hello 0.3 HTTP/1.1: push-host reuse x16 at once / wasmtime serve reuse (16 at once)",
+         "push-host hello 0.3 HTTP/1.1 reuse x16", "wasmtime serve hello 0.3 HTTP/1.1 reuse"),
+        ("CPU/request hello 0.3 h2c: push-host reuse x16 at once / one at a time",
+         "push-host hello 0.3 h2c reuse x16", "push-host hello 0.3 h2c reuse"),
         ("Reuse gain, seed: CPU/request reuse / fresh", "push-host wasm reuse", "push-host wasm"),
         ("Reuse gain, hello 0.1 h2c: CPU/request reuse / fresh", "push-host hello reuse (no push)",
          "push-host hello (no push)"),
