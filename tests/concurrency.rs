@@ -119,6 +119,20 @@ async fn a_trap_ends_its_instance_and_the_requests_in_it_and_the_next_gets_a_new
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_whose_guest_answered_with_an_error_code_takes_no_new_request() {
+    let gate = Gate::new();
+    let host = host(&["--instance-concurrency", "4", "--instance-reuse", "100"], &gate);
+    let mut send = h2c::connect(host.addr, true).await;
+    let ex = h2c::get(&mut send, host.addr, "/state").await;
+    assert_eq!(ex.response.text(), "1");
+    let ex = h2c::get(&mut send, host.addr, "/error-code").await;
+    assert_eq!(ex.response.status, 500);
+    // As a kept instance would be dropped: the next request gets a new one.
+    let ex = h2c::get(&mut send, host.addr, "/state").await;
+    assert_eq!(ex.response.text(), "1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_past_its_deadline_while_waiting_fails_alone() {
     let gate = Gate::new();
     let host = host(

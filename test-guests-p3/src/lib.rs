@@ -17,7 +17,8 @@
 //!   `/promise-while-streaming?url=GATE`: a promise between two chunks of
 //!   the main body.
 //! - `/state`, `/stale-pusher` (`state.rs`): what an instance kept between
-//!   requests carries over; `/together?url=GATE`: how many requests one
+//!   requests carries over; `/error-code`: an error code, not a response;
+//!   `/together?url=GATE`: how many requests one
 //!   instance had in `handle` at once (`--instance-concurrency`).
 //!
 //! Outcomes the tests wait for are written to stderr (the host logs them).
@@ -52,6 +53,7 @@ impl wasip3::exports::http::handler::Guest for Guests {
             "/wait" => Ok(fetch::wait(&query).await),
             "/alloc" => Ok(fail::alloc(&query)),
             "/trap" => panic!("test-guests-p3: asked to trap"),
+            "/error-code" => Err(ErrorCode::InternalError(Some("test-guests-p3: asked to".into()))),
             "/spin" => fail::spin(),
             "/trap-after-body" => Ok(fail::trap_after_body(&query)),
             "/push-after-end" => Ok(push::after_end(&request)),

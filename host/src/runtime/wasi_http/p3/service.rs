@@ -66,6 +66,7 @@ pub fn prepare(
 /// `tx`; then keeps the call going until `delivered` is cancelled (the
 /// guest may write the body after returning) and the request's promises
 /// and pushed bodies are settled. Sets `handle_time` when `handle` returns.
+/// `Ok(true)`: the guest answered with an error code instead of a response.
 pub async fn call(
     accessor: &Accessor<HostState>,
     service: &HttpService,
@@ -73,7 +74,7 @@ pub async fn call(
     tx: ResponseTx,
     delivered: &CancellationToken,
     handle_time: &mut Option<Duration>,
-) -> wasmtime::Result<()> {
+) -> wasmtime::Result<bool> {
     let Prepared {
         request,
         io,
@@ -88,6 +89,7 @@ pub async fn call(
         })?),
         Err(code) => Err(format!("the component answered with error-code {code:?}")),
     };
+    let errored = response.is_err();
     *handle_time = Some(handling.elapsed());
     if tx.send(response).is_ok() {
         delivered.cancelled().await;
@@ -95,7 +97,7 @@ pub async fn call(
     // Promises still to answer and pushed bodies still to send (a
     // push:handler@0.2 guest's) need the loop too.
     outstanding.settled().await;
-    Ok(())
+    Ok(errored)
 }
 
 /// The connection's side of a call: waits for the response `call` sends
@@ -176,7 +178,9 @@ where
             let handle_time = &mut timing_ref.handle;
             let result = store
                 .run_concurrent(async |accessor| {
-                    call(accessor, &service, prepared, tx, delivered_ref, handle_time).await
+                    call(accessor, &service, prepared, tx, delivered_ref, handle_time)
+                        .await
+                        .map(drop)
                 })
                 .await;
             *live = Some(Live::Service(service));

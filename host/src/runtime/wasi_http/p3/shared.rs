@@ -16,9 +16,10 @@
 //! whole instance, so every request it is serving fails (the one past its
 //! deadline as timed out, the others naming why). A request past its
 //! deadline while the guest waits fails alone; the instance then takes no
-//! new request and ends once the others have. So does an instance that
-//! served `max(instance_reuse, instance_concurrency)` requests, or none for
-//! [`IDLE_DROP`]. Requests sent to a worker that ends before starting them
+//! new request and ends once the others have. So does an instance whose
+//! guest answered with an error code or had a memory growth refused, one
+//! that served `max(instance_reuse, instance_concurrency)` requests, and
+//! one that served none for [`IDLE_DROP`]. Requests sent to a worker that ends before starting them
 //! go to another.
 
 use std::collections::{BTreeMap, HashMap};
@@ -335,7 +336,21 @@ async fn run(pool: Arc<SharedInstances>, id: u64, spawn: Spawn, mut rx: mpsc::Un
                         pool_ref.with_slot(id, |s| s.in_flight -= 1);
                         let timing = Timing { instantiate: p.instantiate, handle };
                         let failure = match result {
-                            Some(Ok(())) => None,
+                            Some(Ok(errored)) => {
+                                // Served, but the instance takes no more: the
+                                // guest answered with an error code, or a
+                                // memory growth was refused (as a kept
+                                // instance would be dropped).
+                                let refused = accessor.with(|mut s| {
+                                    let limiter = &s.get().limiter;
+                                    limiter.exceeded || limiter.over_budget.is_some()
+                                });
+                                if (errored || refused) && accepting {
+                                    accepting = false;
+                                    stop_accepting(pool_ref, id, &mut rx);
+                                }
+                                None
+                            }
                             Some(Err(e)) => {
                                 // A trap poisons the instance: every call in
                                 // it fails with this one (below).
