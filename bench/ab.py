@@ -2,7 +2,8 @@
 run alternately in one sitting, the way every request-path change in
 bench/results/changes.md was measured.
 
-    python3 bench/ab.py [--rounds 5] [--duration 5] [--native] [--module M] [--h2load PATH] BIN_A BIN_B ...
+    python3 bench/ab.py [--rounds 5] [--duration 5] [--native] [--module M] [--h2load PATH [--h1]]
+                        [--host-args 'ARGS'] BIN_A BIN_B ...
 
 Each BIN is a push-host binary (copy the "before" build aside first, e.g.
 `cp target/release/push-host /tmp/push-host.before`). Each round starts every
@@ -13,7 +14,9 @@ minimum of CPU per request and the median requests/s and p99. On a noisy VM
 the minimum is the steadier of the two: interference only ever adds.
 With --h2load PATH (e.g. a `wasi:http` module, which has no seed to push),
 each round loads `PATH` with `h2load -n N -c 8 -m 8` instead (no pushes,
-no p99), as bench/run's no-push rows do.
+no p99), as bench/run's no-push rows do; with --h1 over HTTP/1.1 with
+64 connections (`h2load --h1 -c 64 -m 1`, bench/run's HTTP/1.1 rows).
+--host-args adds flags to every push-host, e.g. '--instance-reuse 128'.
 """
 
 import argparse
@@ -32,6 +35,8 @@ def main():
     ap.add_argument("--module", default=str(GUESTS / "http2_service.wasm"), help="the wasm seed to serve")
     ap.add_argument("--h2load", metavar="PATH", help="load PATH with h2load instead of the seed with push-bench")
     ap.add_argument("--h2load-requests", type=int, default=60000)
+    ap.add_argument("--h1", action="store_true", help="with --h2load: HTTP/1.1, 64 connections")
+    ap.add_argument("--host-args", default="", help="extra push-host flags, one string")
     args = ap.parse_args()
     args.connections, args.streams, args.warmup = 8, 8, 1
 
@@ -40,11 +45,13 @@ def main():
         for binary in args.binaries:
             port = free_port()
             handler = ["--native-seed"] if args.native else ["--module", args.module]
-            argv = [binary, *handler, "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS]
+            argv = [binary, *handler, "--listen", f"127.0.0.1:{port}", *PUSH_HOST_BENCH_FLAGS,
+                    *args.host_args.split()]
             with Server(argv, port) as server:
                 if args.h2load:
                     url = f"http://127.0.0.1:{port}{args.h2load}"
-                    out, _ = h2load(url, server.proc.pid, ["-c", "8", "-m", "8"], args)
+                    load = ["--h1", "-c", "64", "-m", "1"] if args.h1 else ["-c", "8", "-m", "8"]
+                    out, _ = h2load(url, server.proc.pid, load, args)
                     out["p99_ms"] = 0.0
                 else:
                     out, _ = push_bench(port, server.proc.pid, args)

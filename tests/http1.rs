@@ -159,6 +159,31 @@ async fn an_http1_client_that_stops_mid_request_costs_nothing_else() {
     );
 }
 
+/// An HTTP/1.1 client that goes away while its handler runs does not cut
+/// the handler short: it runs to its end and the request gets its log line
+/// (the handler runs in the connection's task until it has answered, and
+/// goes on on its own when hyper drops that). Broken (the handler dropped
+/// with the connection): no `GET /gate` line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http1_client_that_leaves_while_its_handler_runs_still_gets_it_logged() {
+    let gate = support::gate::Gate::new();
+    let host = Host::start_logging(
+        &guest("test_guests"),
+        &["--allow-outbound-host", &gate.origin()],
+        "info,push_host::server::http1=debug",
+    );
+    let mut socket = std::net::TcpStream::connect(host.addr).unwrap();
+    let request = format!("GET /gate?url={} HTTP/1.1\r\nhost: x\r\n\r\n", gate.url());
+    socket.write_all(request.as_bytes()).unwrap();
+    host.expect_log_async("gate: waiting").await;
+    drop(socket);
+    // hyper sees the connection end while the guest still waits.
+    host.expect_log_async("conn=1: closed").await;
+    gate.open();
+    let line = host.expect_log_async(": handled in").await;
+    assert!(line.contains("HTTP/1.1 GET /gate"), "{line}");
+}
+
 /// The frames in `bytes` as (type, flags, stream, payload).
 fn frames(mut bytes: &[u8]) -> Vec<(u8, u8, u32, Vec<u8>)> {
     let mut out = Vec::new();

