@@ -178,6 +178,6 @@ pub(crate) fn secs(d: Duration) -> String {
 /// allocated first, so the compiler can build the future in place instead of
 /// on the stack and then copying all of it (an 11 KB `memcpy` per request,
 /// 1.4% of the wasm seed's CPU in a profile).
-fn in_box<F: Future>(make: impl FnOnce() -> F) -> Pin<Box<F>> {
+pub(crate) fn in_box<F: Future>(make: impl FnOnce() -> F) -> Pin<Box<F>> {
     Box::into_pin(Box::write(Box::new_uninit(), make()))
 }

@@ -26,7 +26,7 @@ use crate::handler::Handler;
 use crate::http2::conn::ConnShared;
 use crate::http2::responder::{ReplyBody, Responder, full};
 use crate::ops::metrics::Metrics;
-use crate::server::connection::Context;
+use crate::server::connection::{Context, in_box};
 use crate::server::request::{InFlight, run, too_large};
 
 /// Request headers that describe the HTTP/1.1 connection, not the request:
@@ -135,7 +135,8 @@ async fn handle<H: Handler>(
     // hello 0.2 with reuse over HTTP/1.1, 46.8 -> 32.3 us/request). If
     // hyper drops this first (the client went away), the handler still
     // runs to its end on its own task, and logs the request.
-    let mut handling = Detach(Some(Box::pin(async move {
+    // Built in its box (`in_box`): the future is ~11 KB.
+    let mut handling = Detach(Some(in_box(move || async move {
         let _active = active;
         run(
             &*runtime, conn, parts, path, body, None, respond, tag, started, &metrics,
