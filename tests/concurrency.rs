@@ -46,6 +46,21 @@ fn host(args: &[&str], gate: &Gate) -> Host {
     Host::start(&guest("test_guests_p3"), &all)
 }
 
+/// 4 requests at once per instance, 100 in all, deadline `timeout_ms`.
+fn shared_host(timeout_ms: &str, gate: &Gate) -> Host {
+    host(
+        &[
+            "--instance-concurrency",
+            "4",
+            "--instance-reuse",
+            "100",
+            "--timeout-ms",
+            timeout_ms,
+        ],
+        gate,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_at_once_share_an_instance_up_to_the_concurrency() {
     for (concurrency, expect) in [("4", "max 4"), ("2", "max 2"), ("1", "max 1")] {
@@ -70,7 +85,7 @@ async fn requests_at_once_share_an_instance_up_to_the_concurrency() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_request_in_a_shared_instance_pushes_on_its_own_stream() {
     let gate = Gate::new();
-    let host = host(&["--instance-concurrency", "4", "--instance-reuse", "100"], &gate);
+    let host = shared_host("10000", &gate);
     let send = h2c::connect(host.addr, true).await;
     let tasks: Vec<_> = ["a", "b", "c"]
         .into_iter()
@@ -97,7 +112,7 @@ async fn each_request_in_a_shared_instance_pushes_on_its_own_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trap_ends_its_instance_and_the_requests_in_it_and_the_next_gets_a_new_one() {
     let gate = Gate::new();
-    let host = host(&["--instance-concurrency", "4", "--instance-reuse", "100"], &gate);
+    let host = shared_host("10000", &gate);
     let mut send = h2c::connect(host.addr, true).await;
     for expect in ["1", "2"] {
         let ex = h2c::get(&mut send, host.addr, "/state").await;
@@ -121,7 +136,7 @@ async fn a_trap_ends_its_instance_and_the_requests_in_it_and_the_next_gets_a_new
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_whose_guest_answered_with_an_error_code_takes_no_new_request() {
     let gate = Gate::new();
-    let host = host(&["--instance-concurrency", "4", "--instance-reuse", "100"], &gate);
+    let host = shared_host("10000", &gate);
     let mut send = h2c::connect(host.addr, true).await;
     let ex = h2c::get(&mut send, host.addr, "/state").await;
     assert_eq!(ex.response.text(), "1");
@@ -135,17 +150,7 @@ async fn an_instance_whose_guest_answered_with_an_error_code_takes_no_new_reques
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_past_its_deadline_while_waiting_fails_alone() {
     let gate = Gate::new();
-    let host = host(
-        &[
-            "--instance-concurrency",
-            "4",
-            "--instance-reuse",
-            "100",
-            "--timeout-ms",
-            "1500",
-        ],
-        &gate,
-    );
+    let host = shared_host("1500", &gate);
     let mut send = h2c::connect(host.addr, true).await;
     // Waits at a gate that opens only at the end: past its deadline.
     let late = together(&host, &gate, 1).await;
@@ -163,17 +168,7 @@ async fn a_request_past_its_deadline_while_waiting_fails_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_computing_past_a_deadline_stops_its_instance_and_what_waited_for_it_goes_elsewhere() {
     let gate = Gate::new();
-    let host = host(
-        &[
-            "--instance-concurrency",
-            "4",
-            "--instance-reuse",
-            "100",
-            "--timeout-ms",
-            "1000",
-        ],
-        &gate,
-    );
+    let host = shared_host("1000", &gate);
     // A guest computing without awaiting holds up its whole instance: a
     // request sent to it meanwhile waits there, not started...
     let spin = {

@@ -65,23 +65,37 @@ impl Seen {
 /// the request arrives (a replica draining for a restart), and whose later
 /// connections answer.
 async fn draining_then_serving(seen: Arc<Seen>) -> TestServer {
+    counting_server(&seen, |n, mut conn, seen| async move {
+        if n == 0 {
+            seen.request(&mut conn).await;
+            conn.write_frame(GOAWAY, 0, 0, &goaway(0, Reason::NO_ERROR)).await;
+            while conn.read_frame().await.is_some() {}
+            return;
+        }
+        let mut promised = 2;
+        while let Some(request) = conn.read_until(|f| f.kind == raw::HEADERS).await {
+            seen.requests.fetch_add(1, Ordering::SeqCst);
+            answer_with_a_push(&mut conn, request.stream, promised, b"second").await;
+            promised += 2;
+        }
+    })
+    .await
+}
+
+/// A server on loopback counting in `seen` each connection (and what it
+/// asks `seen` to count), serving each with `serve(number, conn, seen)`.
+async fn counting_server<F, Fut>(seen: &Arc<Seen>, serve: F) -> TestServer
+where
+    F: Fn(usize, RawConn, Arc<Seen>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (seen, serve) = (seen.clone(), Arc::new(serve));
     TestServer::with_connections(move |socket| {
-        let seen = seen.clone();
+        let (seen, serve) = (seen.clone(), serve.clone());
         async move {
             let n = seen.connection();
-            let mut conn = RawConn::start(socket).await;
-            if n == 0 {
-                seen.request(&mut conn).await;
-                conn.write_frame(GOAWAY, 0, 0, &goaway(0, Reason::NO_ERROR)).await;
-                while conn.read_frame().await.is_some() {}
-                return;
-            }
-            let mut promised = 2;
-            while let Some(request) = conn.read_until(|f| f.kind == raw::HEADERS).await {
-                seen.requests.fetch_add(1, Ordering::SeqCst);
-                answer_with_a_push(&mut conn, request.stream, promised, b"second").await;
-                promised += 2;
-            }
+            let conn = RawConn::start(socket).await;
+            serve(n, conn, seen).await;
         }
     })
     .await
@@ -117,26 +131,18 @@ async fn a_request_above_the_goaway_s_last_stream_is_sent_again_on_a_new_connect
 #[tokio::test]
 async fn a_refused_stream_is_sent_again_on_the_same_connection() {
     let seen = Arc::new(Seen::default());
-    let server = TestServer::with_connections({
-        let seen = seen.clone();
-        move |socket| {
-            let seen = seen.clone();
-            async move {
-                seen.connection();
-                let mut conn = RawConn::start(socket).await;
-                let first = seen.request(&mut conn).await;
-                conn.write_frame(
-                    raw::RST_STREAM,
-                    0,
-                    first,
-                    &u32::from(Reason::REFUSED_STREAM).to_be_bytes(),
-                )
-                .await;
-                let second = seen.request(&mut conn).await;
-                answer_with_a_push(&mut conn, second, 2, b"after the refusal").await;
-                while conn.read_frame().await.is_some() {}
-            }
-        }
+    let server = counting_server(&seen, |_, mut conn, seen| async move {
+        let first = seen.request(&mut conn).await;
+        conn.write_frame(
+            raw::RST_STREAM,
+            0,
+            first,
+            &u32::from(Reason::REFUSED_STREAM).to_be_bytes(),
+        )
+        .await;
+        let second = seen.request(&mut conn).await;
+        answer_with_a_push(&mut conn, second, 2, b"after the refusal").await;
+        while conn.read_frame().await.is_some() {}
     })
     .await;
     let client = Client::connect(&server.url("")).await.unwrap();
@@ -155,18 +161,10 @@ async fn a_request_the_server_may_have_processed_is_never_sent_twice() {
     // fails and is not sent again, whatever the GOAWAY's code.
     for code in [Reason::NO_ERROR, Reason::INTERNAL_ERROR] {
         let seen = Arc::new(Seen::default());
-        let server = TestServer::with_connections({
-            let seen = seen.clone();
-            move |socket| {
-                let seen = seen.clone();
-                async move {
-                    seen.connection();
-                    let mut conn = RawConn::start(socket).await;
-                    let stream = seen.request(&mut conn).await;
-                    conn.write_frame(GOAWAY, 0, 0, &goaway(stream, code)).await;
-                    // Dropping `conn` cuts the connection.
-                }
-            }
+        let server = counting_server(&seen, move |_, mut conn, seen| async move {
+            let stream = seen.request(&mut conn).await;
+            conn.write_frame(GOAWAY, 0, 0, &goaway(stream, code)).await;
+            // Dropping `conn` cuts the connection.
         })
         .await;
         let client = Client::connect(&server.url("")).await.unwrap();
@@ -184,18 +182,10 @@ async fn a_request_the_server_may_have_processed_is_never_sent_twice() {
 #[tokio::test]
 async fn retries_stop_at_the_budget_with_the_server_s_error() {
     let seen = Arc::new(Seen::default());
-    let server = TestServer::with_connections({
-        let seen = seen.clone();
-        move |socket| {
-            let seen = seen.clone();
-            async move {
-                seen.connection();
-                let mut conn = RawConn::start(socket).await;
-                seen.request(&mut conn).await;
-                conn.write_frame(GOAWAY, 0, 0, &goaway(0, Reason::NO_ERROR)).await;
-                while conn.read_frame().await.is_some() {}
-            }
-        }
+    let server = counting_server(&seen, |_, mut conn, seen| async move {
+        seen.request(&mut conn).await;
+        conn.write_frame(GOAWAY, 0, 0, &goaway(0, Reason::NO_ERROR)).await;
+        while conn.read_frame().await.is_some() {}
     })
     .await;
     for budget in [0, 2] {
@@ -231,24 +221,16 @@ async fn retries_stop_at_the_budget_with_the_server_s_error() {
 #[tokio::test]
 async fn a_request_submitted_after_the_goaway_goes_on_a_new_connection_without_a_retry() {
     let seen = Arc::new(Seen::default());
-    let server = TestServer::with_connections({
-        let seen = seen.clone();
-        move |socket| {
-            let seen = seen.clone();
-            async move {
-                let n = seen.connection();
-                let mut conn = RawConn::start(socket).await;
-                let stream = seen.request(&mut conn).await;
-                if n == 0 {
-                    // Drains: this stream is the last it processes. The
-                    // GOAWAY goes before the answer, so the client has read
-                    // it once it has the response.
-                    conn.write_frame(GOAWAY, 0, 0, &goaway(stream, Reason::NO_ERROR)).await;
-                }
-                answer_with_a_push(&mut conn, stream, 2, format!("connection {n}").as_bytes()).await;
-                while conn.read_frame().await.is_some() {}
-            }
+    let server = counting_server(&seen, |n, mut conn, seen| async move {
+        let stream = seen.request(&mut conn).await;
+        if n == 0 {
+            // Drains: this stream is the last it processes. The
+            // GOAWAY goes before the answer, so the client has read
+            // it once it has the response.
+            conn.write_frame(GOAWAY, 0, 0, &goaway(stream, Reason::NO_ERROR)).await;
         }
+        answer_with_a_push(&mut conn, stream, 2, format!("connection {n}").as_bytes()).await;
+        while conn.read_frame().await.is_some() {}
     })
     .await;
     let client = Client::connect(&server.url("")).await.unwrap();
