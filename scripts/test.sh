@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs the Debian packages the tests use if missing
 # (scripts/install-test-deps.sh: nghttp2, curl, chromium), builds the guest
-# components, then the whole workspace's tests (unit, integration against
-# the real push-host binary, nghttp/nghttpd/curl/chromium interop, doc
-# tests). Ends with one line: "tests: N passed, M failed".
+# components and tools (mdbook for the book's test), then the whole
+# workspace's tests (unit, integration against the real push-host binary,
+# nghttp/nghttpd/curl/chromium interop, doc tests, the book in docs/). Ends
+# with one line: "tests: N passed, M failed".
 #
 # Every test binary runs (--no-fail-fast). M counts failed tests, plus one
 # for each test binary that crashed or stopped without its summary line, plus
@@ -22,9 +23,10 @@ summary() { # passed failed
   echo "tests: $1 passed, $2 failed"
 }
 
-# tests/deploy.rs validates deploy/kubernetes.yaml with kubernetes-validate.
+# tests/deploy.rs validates deploy/kubernetes.yaml with kubernetes-validate;
+# tests/docs.rs builds the book in docs/ with mdbook.
 if ! scripts/install-test-deps.sh || ! scripts/build-guests.sh || ! cargo build --workspace --bins ||
-  ! (. scripts/lib/tools.sh && ensure_kubernetes_validate >/dev/null); then
+  ! (. scripts/lib/tools.sh && ensure_kubernetes_validate >/dev/null && ensure_mdbook >/dev/null); then
   echo "the build failed" >&2
   summary 0 1
   exit 1
@@ -32,7 +34,7 @@ fi
 
 # tests/upgrade.rs: a --reuse-port upgrade refuses no connection only if
 # the kernel moves the connections queued at the old process's socket to
-# the new one (README, "Upgrading one machine").
+# the new one (docs/src/fleet.md, "Upgrading one machine").
 if [ "$(cat /proc/sys/net/ipv4/tcp_migrate_req 2>/dev/null)" != 1 ]; then
   echo 1 2>/dev/null >/proc/sys/net/ipv4/tcp_migrate_req ||
     echo "cannot set net.ipv4.tcp_migrate_req = 1 (needs root): tests/upgrade.rs will fail" >&2

@@ -9,6 +9,8 @@ TOOLS=${CARGO_TARGET_DIR:-$ROOT/target}/tools
 COMPONENTIZE_PY_VERSION=0.25.1
 COMPONENTIZE_JS_VERSION=0.23.0
 KUBERNETES_VALIDATE_VERSION=1.37.0
+# The newest mdbook that builds with rust-toolchain.toml's Rust (0.5.4 needs 1.88).
+MDBOOK_VERSION=0.5.4
 
 # ensure_pypi_tool NAME VERSION: PyPI package NAME==VERSION (with a command
 # of the same name) in a venv of its own under $TOOLS; prints the venv.
@@ -32,6 +34,17 @@ ensure_componentize_py() {
 # prints the venv's python.
 ensure_kubernetes_validate() {
   echo "$(ensure_pypi_tool kubernetes-validate "$KUBERNETES_VALIDATE_VERSION")/bin/python"
+}
+
+# mdbook (crates.io, for the book in docs/): installed once into
+# $TOOLS/mdbook-VERSION; prints the binary's path.
+ensure_mdbook() {
+  local root=$TOOLS/mdbook-$MDBOOK_VERSION
+  if [ ! -x "$root/bin/mdbook" ]; then
+    echo "installing mdbook $MDBOOK_VERSION into $root" >&2
+    (cd "$ROOT" && cargo install --quiet --locked --version "$MDBOOK_VERSION" --root "$root" mdbook) >&2 || return 1
+  fi
+  echo "$root/bin/mdbook"
 }
 
 # componentize-js (npm, from scripts/tools/package-lock.json): prints the

@@ -8,6 +8,7 @@
 //! On another 0.3 host (`wasmtime serve -S p3`) the same component serves
 //! the main response; only the pushes need push-host.
 
+// ANCHOR: handler
 use push_guest::p3::Pusher;
 use serde_json::json;
 use wasip3::http::types::{ErrorCode, Request, Response};
@@ -61,3 +62,4 @@ fn json_response(value: serde_json::Value) -> http::Response<String> {
         .body(body)
         .expect("a valid response")
 }
+// ANCHOR_END: handler

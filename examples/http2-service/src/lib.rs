@@ -10,6 +10,7 @@
 //! Build: `cargo build --release --target wasm32-wasip2 -p http2-service`,
 //! then run `push-host --module target/wasm32-wasip2/release/http2_service.wasm`.
 
+// ANCHOR: handler
 use push_guest::{Caller, Handler, PushPromise, Request, Response};
 use serde_json::json;
 
@@ -51,3 +52,4 @@ impl Handler for Http2Service {
 }
 
 push_guest::export!(Http2Service);
+// ANCHOR_END: handler

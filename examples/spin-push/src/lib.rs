@@ -4,6 +4,7 @@
 //! On Spin (or any 0.3 host without push:handler@0.2.0) the component does
 //! not link: this example is push-host's.
 
+// ANCHOR: handler
 use push_guest::p3::Pusher;
 use spin_sdk::http::{IntoResponse, Request};
 use spin_sdk::http_service;
@@ -49,3 +50,4 @@ fn asset(kind: &str, body: &str) -> http::Response<String> {
         .body(body.to_string())
         .expect("a valid response")
 }
+// ANCHOR_END: handler

@@ -29,6 +29,7 @@ struct Page;
 impl wasip2::exports::http::incoming_handler::Guest for Page {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         let path = request.path_with_query().unwrap_or_default();
+        // ANCHOR: links
         let (status, kind, body, links): (u16, &str, &str, &[&str]) = match path.as_str() {
             "/" | "/index.html" => (
                 200,
@@ -49,6 +50,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Page {
             ("content-length".into(), body.len().to_string().into()),
         ];
         headers.extend(links.iter().map(|l| ("link".to_string(), l.as_bytes().to_vec())));
+        // ANCHOR_END: links
         let headers = Fields::from_list(&headers).expect("valid headers");
         let response = OutgoingResponse::new(headers);
         response.set_status_code(status).expect("valid status");
