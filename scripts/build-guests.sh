@@ -3,7 +3,8 @@
 # the Rust ones with cargo, the Python and JavaScript examples with
 # componentize-py and componentize-js (each installed once, at a pinned
 # version, into target/tools/; a component is rebuilt only when its sources
-# changed). All land in target/wasm32-wasip2/release/.
+# changed; test-guests-polyglot/ holds the Python and JavaScript test guests).
+# All land in target/wasm32-wasip2/release/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The toolchain rust-toolchain.toml pins (rustup does not install it on use).
@@ -16,3 +17,4 @@ examples/http2-service-py/build.sh
 examples/http2-service-p3-py/build.sh
 examples/http2-service-js/build.sh
 examples/wasi-http-page-js/build.sh
+test-guests-polyglot/build.sh

@@ -3,7 +3,9 @@
 //! handlers pushing through `push:handler@0.2.0` (Rust with the `wasip3`
 //! crate, Python with componentize-py 0.25), served by the real `push-host`:
 //! the seed's exact transcript through `push-client --reject /resource2`,
-//! and, per stream, the same `nghttp -nv` frames as the Rust example.
+//! and, per stream, the same `nghttp -nv` frames as the Rust example. The
+//! Python and JavaScript seeds use the helper modules (guest-sdk/python,
+//! guest-sdk/js), whose error classes test-guests-polyglot/ checks.
 //!
 //! Declared by `client/Cargo.toml` (test `polyglot`); the components are
 //! built by `scripts/build-guests.sh` (scripts/test.sh runs it).
@@ -146,5 +148,50 @@ fn with_push_off_the_guests_report_push_disabled_in_the_log() {
         assert!(verbose.contains(":status: 103"), "{name}: {verbose}");
         let line = host.expect_log("Error occurred while sending the promise1: push-disabled");
         assert!(line.contains("stderr:"), "{name}: {line}");
+    }
+}
+
+/// The helper modules (`push_guest`, guest-sdk/python; `push-guest.js`,
+/// guest-sdk/js) raise each WIT error as its own class: the test guests
+/// (test-guests-polyglot/caught.{py,js}) provoke every case a request can
+/// meet, catch each by its class (`except Invalid` / `instanceof Invalid`)
+/// and log it with its kind, whether it is also a `PushError`, and its
+/// message, which must read as the Rust SDK's `Error` displays it.
+#[test]
+fn the_helpers_raise_each_error_as_its_class() {
+    for name in ["caught_py", "caught_js"] {
+        let host = Host::start(&guest(name), &["--max-pushes", "2"]);
+        let verbose = nghttp(&["-v", &format!("{}/caught", host.url())]);
+        for body in ["caught", "one", "two"] {
+            assert!(verbose.lines().any(|l| l == body), "{name}: {body} missing: {verbose}");
+        }
+        let language = if name == "caught_py" { "python" } else { "javascript" };
+        assert!(verbose.contains(&format!("x-guest: {language}")), "{name}: {verbose}");
+        for expected in [
+            "caught promise POST: Invalid (invalid, a PushError): invalid: ",
+            "caught promise /one again: Refused (refused, a PushError): refused: the client reset or refused the promised stream",
+            "caught third promise: LimitExceeded (limit-exceeded, a PushError): limit-exceeded: at most 2 pushes per request",
+            "caught respond again: AlreadyResponded (already-responded, a PushError): already-responded: the main response was already sent",
+            "caught promise after respond: Closed (closed, a PushError): closed: the stream or connection is closed",
+        ] {
+            let line = host.expect_log(expected);
+            assert!(line.contains("stderr:"), "{name}: {line}");
+        }
+        let line = host.expect_log("GET /caught: handled in");
+        assert!(
+            line.contains("promised=2") && line.contains("pushed=2"),
+            "{name}: {line}"
+        );
+
+        let off = nghttp(&["--no-push", &format!("{}/caught?push=off", host.url())]);
+        assert!(off.contains("push off"), "{name}: {off}");
+        host.expect_log(
+            "caught promise: PushDisabled (push-disabled, a PushError): push-disabled: the client disabled server push",
+        );
+        let log = host.log();
+        assert!(
+            !log.contains("wrong class") && !log.contains("no error"),
+            "{name}: {log}"
+        );
     }
 }

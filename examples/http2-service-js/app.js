@@ -6,65 +6,48 @@
 // failure is printed with console.error (the host's log), and a resource
 // whose promise failed is not pushed.
 //
-// Build: node examples/http2-service-js/build.mjs (componentize-js against wit/).
+// './push-guest.js' is guest-sdk/js/push-guest.js, which wraps the
+// bindings componentize-js generates from wit/ (its errors print as the
+// Rust SDK's); the build copies it beside this file.
+//
+// Build: examples/http2-service-js/build.sh (componentize-js against wit/).
 
-import { promise, respond, push } from 'push:handler/caller@0.1.0';
+import { PushError, Response, exportHandler } from './push-guest.js';
 
 const RESOURCES = ['resource1', 'resource2', 'resource3'];
 
-// What each error case means, as the Rust SDK's `Display` says it.
-const MEANING = {
-  'push-disabled': 'the client disabled server push',
-  'refused': 'the client reset or refused the promised stream',
-  'already-responded': 'the main response was already sent',
-  'closed': 'the stream or connection is closed',
-};
-
-// A WIT `error` arrives as a thrown value whose `payload` is `{tag, val}`.
-function describe(e) {
-  const error = e?.payload ?? e;
-  if (error?.tag === undefined) return String(e);
-  return `${error.tag}: ${error.val ?? MEANING[error.tag] ?? ''}`;
+// A caller error is logged; anything else escapes (and traps).
+function report(what, e) {
+  if (!(e instanceof PushError)) throw e;
+  console.error(`Error occurred while sending the ${what}: ${e.message}`);
 }
 
-const encoder = new TextEncoder();
-
-function json(value) {
-  return {
-    status: 200,
-    headers: [['content-type', encoder.encode('application/json')]],
-    body: encoder.encode(JSON.stringify(value)),
-  };
-}
-
-export const handler = {
-  handle(_request) {
-    // Send a push promise for each resource.
-    const promises = RESOURCES.map((name, i) => {
-      try {
-        return promise({ method: 'GET', path: `/${name}`, headers: [] });
-      } catch (e) {
-        console.error(`Error occurred while sending the promise${i + 1}: ${describe(e)}`);
-        return null;
-      }
-    });
-
-    // Send the requested resource.
+export const handler = exportHandler((_request, caller) => {
+  // Send a push promise for each resource.
+  const promises = RESOURCES.map((name, i) => {
     try {
-      respond(json({ response: { name: 'main resource' } }));
+      return caller.promise(`/${name}`);
     } catch (e) {
-      console.error(`Error occurred while sending the response: ${describe(e)}`);
+      report(`promise${i + 1}`, e);
+      return null;
     }
+  });
 
-    // Push each promised resource.
-    RESOURCES.forEach((name, i) => {
-      const promised = promises[i];
-      if (promised === null) return;
-      try {
-        push(promised, json({ push: { name } }));
-      } catch (e) {
-        console.error(`Error occurred while sending the promised response${i + 1}: ${describe(e)}`);
-      }
-    });
-  },
-};
+  // Send the requested resource.
+  try {
+    caller.respond(Response.json({ response: { name: 'main resource' } }));
+  } catch (e) {
+    report('response', e);
+  }
+
+  // Push each promised resource.
+  RESOURCES.forEach((name, i) => {
+    const promised = promises[i];
+    if (promised === null) return;
+    try {
+      caller.push(promised, Response.json({ push: { name } }));
+    } catch (e) {
+      report(`promised response${i + 1}`, e);
+    }
+  });
+});
