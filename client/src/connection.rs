@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::driver::Driver;
 use crate::handle::ResponseHandle;
-use crate::link::{Settings, Shared};
+use crate::link::{Dialer, Io, Settings, Shared};
 use crate::origin::Origin;
 use crate::retry::Retry;
 use crate::{Error, Request};
@@ -76,6 +76,27 @@ impl ClientBuilder {
         Ok(Client {
             shared: Arc::new(Shared::connect(self.settings, origin).await?),
         })
+    }
+}
+
+impl ClientBuilder {
+    /// As [`connect`](Self::connect), but each connection runs on a byte
+    /// stream `dial` opens instead of a TCP connection: an in-memory pipe
+    /// to a server in the same process, a Unix socket, a tunnel. `url`
+    /// still names the origin (its scheme, and the authority requests
+    /// carry); `https://` starts TLS on the stream. `dial` is called again
+    /// for each new connection (after the server goes away).
+    pub async fn connect_with<F, Fut, S>(mut self, url: &str, dial: F) -> Result<Client, Error>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = std::io::Result<S>> + Send + 'static,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        self.settings.dial = Some(Dialer(Arc::new(move || {
+            let opened = dial();
+            Box::pin(async move { opened.await.map(|s| Box::new(s) as Box<dyn Io>) })
+        })));
+        self.connect(url).await
     }
 }
 

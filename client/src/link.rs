@@ -2,13 +2,16 @@
 //! with, opening one ([`Conn`]), and the one new requests go on, replaced
 //! when the server goes away ([`Shared`]).
 
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use h2::client::SendRequest;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{Mutex, watch};
 
@@ -31,6 +34,8 @@ pub(crate) struct Settings {
     pub(crate) connect_timeout: Duration,
     pub(crate) trust: Trust,
     pub(crate) max_retries: u32,
+    /// Opens the byte stream of each connection instead of TCP.
+    pub(crate) dial: Option<Dialer>,
 }
 
 impl Default for Settings {
@@ -40,13 +45,49 @@ impl Default for Settings {
             connect_timeout: Duration::from_secs(10),
             trust: Trust::default(),
             max_retries: 3,
+            dial: None,
         }
+    }
+}
+
+/// A byte stream a connection can run on.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+/// What opens a connection's stream: see
+/// [`ClientBuilder::connect_with`](crate::ClientBuilder::connect_with).
+type Dial = dyn Fn() -> Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>> + Send + Sync;
+
+/// Opens the byte stream of each connection, instead of TCP.
+#[derive(Clone)]
+pub(crate) struct Dialer(pub(crate) Arc<Dial>);
+
+impl std::fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dialer")
     }
 }
 
 /// Opens connection number `generation` to `origin`.
 async fn open(settings: &Settings, origin: &Origin, generation: u64) -> Result<Conn, Error> {
     let addr = origin.addr();
+    let timed_out = || Error::Connect {
+        addr: addr.clone(),
+        reason: format!("timed out after {:?}", settings.connect_timeout),
+    };
+    if let Some(Dialer(dial)) = &settings.dial {
+        let stream = match tokio::time::timeout(settings.connect_timeout, dial()).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                return Err(Error::Connect {
+                    addr,
+                    reason: e.to_string(),
+                });
+            }
+            Err(_) => return Err(timed_out()),
+        };
+        return start(settings, origin, generation, stream).await;
+    }
     let connect = TcpStream::connect((origin.connect_host.as_str(), origin.port()));
     let tcp = match tokio::time::timeout(settings.connect_timeout, connect).await {
         Ok(Ok(tcp)) => tcp,
@@ -59,14 +100,15 @@ async fn open(settings: &Settings, origin: &Origin, generation: u64) -> Result<C
                 reason: e.to_string(),
             });
         }
-        Err(_) => {
-            return Err(Error::Connect {
-                addr,
-                reason: format!("timed out after {:?}", settings.connect_timeout),
-            });
-        }
+        Err(_) => return Err(timed_out()),
     };
     let _ = tcp.set_nodelay(true);
+    start(settings, origin, generation, tcp).await
+}
+
+/// Starts HTTP/2 on `stream` (TLS first for `https://`).
+async fn start<S: Io>(settings: &Settings, origin: &Origin, generation: u64, stream: S) -> Result<Conn, Error> {
+    let addr = origin.addr();
     let tap = Tap::default();
     let mut h2 = h2::client::Builder::new();
     h2.enable_push(settings.enable_push)
@@ -77,7 +119,7 @@ async fn open(settings: &Settings, origin: &Origin, generation: u64) -> Result<C
     let send = if origin.scheme() == "https" {
         let config = tls::config(&settings.trust)?;
         let name = tls::server_name(&origin.connect_host)?;
-        let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+        let handshake = tokio_rustls::TlsConnector::from(config).connect(name, stream);
         let stream = match tokio::time::timeout(settings.connect_timeout, handshake).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
@@ -104,7 +146,7 @@ async fn open(settings: &Settings, origin: &Origin, generation: u64) -> Result<C
         send
     } else {
         let (send, connection) = h2
-            .handshake::<_, Bytes>(TapIo::new(tcp, tap.clone()))
+            .handshake::<_, Bytes>(TapIo::new(stream, tap.clone()))
             .await
             .map_err(|e| Error::from_h2(e, during))?;
         spawn_connection(connection, closed_tx);

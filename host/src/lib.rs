@@ -34,9 +34,13 @@
 //! - [`server`]: the listener: accept (TLS first), the connection cap,
 //!   graceful shutdown; one HTTP/2 connection, one request stream, HTTP/1.1
 //!   through hyper.
+//! - [`author`]: the handler author's tools: `push-host call` (one request
+//!   through the sandbox on an in-memory connection) and `push-host new`
+//!   (project templates).
 
 #![warn(missing_docs)]
 
+pub mod author;
 pub mod config;
 pub mod handler;
 pub mod http2;

@@ -57,6 +57,24 @@ pub struct Stopped {
     pub cut: usize,
 }
 
+/// Serves HTTP/2 on one stream already open (an in-memory pipe: `push-host
+/// call`), as a connection accepted from a listener would be served, until
+/// the client leaves.
+pub async fn serve_stream<H, IO>(runtime: Arc<H>, io: IO, id: u64, metrics: Arc<Metrics>)
+where
+    H: Handler,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let cx = Context {
+        shutdown: CancellationToken::new(),
+        inflight: Arc::new(AtomicUsize::new(0)),
+        metrics,
+    };
+    let deadline = Instant::now() + runtime.limits().handshake_timeout;
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    serve_connection(runtime, io, peer, id, deadline, cx).await;
+}
+
 /// Serves connections from `listener` until `options.shutdown` is
 /// cancelled, then drains them (see [`ServeOptions`]).
 pub async fn serve<H: Handler>(listener: TcpListener, runtime: Arc<H>, options: ServeOptions) -> Stopped {

@@ -6,10 +6,12 @@
 //! - [`config`]: the hosting file and its checks.
 //! - [`route`]: routes and the longest-match rule.
 //! - [`reload`]: SIGHUP and file changes swap in a new version.
+//! - [`watch`]: `--module X --watch`, one component reloaded the same way.
 
 pub mod config;
 pub mod reload;
 pub mod route;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -136,11 +138,7 @@ impl Hosting {
 
     /// Counts a reload in the metrics (`result`: `installed` or `failed`).
     pub fn count_reload(&self, result: &str) {
-        self.sandbox
-            .metrics()
-            .reloads
-            .get_or_create(&vec![("result".to_string(), result.to_string())])
-            .inc();
+        reload::count(self.sandbox.metrics(), result);
     }
 
     /// The current tenants' names, in file order.
