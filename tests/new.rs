@@ -106,6 +106,19 @@ fn rust_env() -> Vec<(&'static str, PathBuf)> {
 async fn the_rust_template_builds_serves_and_pushes() {
     let module = tokio::task::block_in_place(|| new_and_build("my-rust-app", "rust", &rust_env()));
     serves_with_its_push(&module, "my-rust-app").await;
+    // Its own tests (push_guest::testing), as its README says: `cargo test`.
+    let mut test = Command::new("cargo");
+    test.arg("test").current_dir(module.parent().unwrap());
+    for (key, value) in rust_env() {
+        test.env(key, value);
+    }
+    let out = tokio::task::block_in_place(|| run_bounded(&mut test, Duration::from_secs(900)));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 2 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,8 @@ use crate::{Error, Promised, PushPromise, Response};
 /// keeps the state (e.g. whether the response was sent) and decides what is
 /// allowed, so an out-of-order call is an [`Error`], not a panic.
 ///
-/// Only meaningful inside a component run by the host: on other targets the
+/// Only meaningful inside a component run by the host, or natively under
+/// [`testing::run`](crate::testing) (feature `testing`): elsewhere the
 /// underlying imports are stubs that panic.
 pub struct Caller {
     // Neither Send nor Sync: the imports belong to the current call.
@@ -36,9 +37,16 @@ impl Caller {
     /// a push limit, [`Error::Closed`] once the response has ended or the
     /// stream is gone.
     pub fn promise(&self, promise: PushPromise) -> Result<Promised, Error> {
-        raw::promise(&promise.into_raw())
-            .map(Promised::from_raw)
-            .map_err(Error::from_raw)
+        #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+        {
+            crate::testing::sim::promise(promise).map(|(id, path)| Promised::simulated(id, path))
+        }
+        #[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
+        {
+            raw::promise(&promise.into_raw())
+                .map(Promised::from_raw)
+                .map_err(Error::from_raw)
+        }
     }
 
     /// Sends the main response to the request.
@@ -48,7 +56,14 @@ impl Caller {
     /// you may try again), [`Error::Closed`] if the stream or connection is
     /// gone.
     pub fn respond(&self, response: Response) -> Result<(), Error> {
-        raw::respond(&response.into_raw()).map_err(Error::from_raw)
+        #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+        {
+            crate::testing::sim::respond(response)
+        }
+        #[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
+        {
+            raw::respond(&response.into_raw()).map_err(Error::from_raw)
+        }
     }
 
     /// Sends `response` on the promised stream `promised`.
@@ -61,7 +76,14 @@ impl Caller {
     /// client's concurrent-stream limit, [`Error::Closed`] if the connection is
     /// gone.
     pub fn push(&self, promised: Promised, response: Response) -> Result<(), Error> {
-        raw::push(promised.into_raw(), &response.into_raw()).map_err(Error::from_raw)
+        #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+        {
+            crate::testing::sim::push(promised.into_simulated(), response)
+        }
+        #[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
+        {
+            raw::push(promised.into_raw(), &response.into_raw()).map_err(Error::from_raw)
+        }
     }
 }
 

@@ -55,6 +55,21 @@ impl Error {
     }
 }
 
+#[cfg(feature = "testing")]
+impl From<push_rules::calls::CallError> for Error {
+    fn from(e: push_rules::calls::CallError) -> Error {
+        use push_rules::calls::CallError;
+        match e {
+            CallError::PushDisabled => Error::PushDisabled,
+            CallError::Refused => Error::Refused,
+            CallError::Invalid(why) => Error::Invalid(why),
+            CallError::AlreadyResponded => Error::AlreadyResponded,
+            CallError::Closed => Error::Closed,
+            CallError::LimitExceeded(why) => Error::LimitExceeded(why),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind();

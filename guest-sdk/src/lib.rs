@@ -70,6 +70,10 @@
 //!   (`p3::Pusher::for_http`) or the `wasip3` crate
 //!   (`p3::Pusher::for_request`).
 //!
+//! - [`testing`] (feature `testing`, not on `wasm32`): run a handler
+//!   natively in `cargo test` against a simulated client, under the rules
+//!   push-host applies (the `push-rules` crate).
+//!
 //! On targets other than `wasm32` the crate still compiles (so handler crates
 //! can be checked, linted and unit-tested natively, and their logic can be
 //! exercised on [`Request`] and [`Response`] values), but every call that
@@ -77,6 +81,12 @@
 //! panics.
 
 #![warn(missing_docs)]
+// Under `testing` (natively) the calls reach the simulation instead of the
+// host, and the conversions to and from the bindings go unused.
+#![cfg_attr(
+    all(feature = "testing", not(target_arch = "wasm32")),
+    allow(dead_code, unused_imports)
+)]
 
 mod caller;
 mod error;
@@ -87,6 +97,8 @@ pub mod p3;
 mod promise;
 mod request;
 mod response;
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+pub mod testing;
 
 #[doc(hidden)]
 pub use export::__private;

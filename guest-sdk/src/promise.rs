@@ -88,21 +88,56 @@ impl PushPromise {
 /// promised stream.
 #[derive(Debug)]
 pub struct Promised {
-    raw: RawPromised,
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Raw(RawPromised),
+    /// A promise under `push_guest::testing`: its id and path.
+    #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+    Simulated(u32, String),
 }
 
 impl Promised {
     pub(crate) fn from_raw(raw: RawPromised) -> Self {
-        Promised { raw }
+        Promised { inner: Inner::Raw(raw) }
     }
 
+    #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+    pub(crate) fn simulated(id: u32, path: String) -> Self {
+        Promised {
+            inner: Inner::Simulated(id, path),
+        }
+    }
+
+    #[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
     pub(crate) fn into_raw(self) -> RawPromised {
-        self.raw
+        match self.inner {
+            Inner::Raw(raw) => raw,
+        }
+    }
+
+    /// The promise's id under `push_guest::testing`.
+    #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+    pub(crate) fn into_simulated(self) -> u32 {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        match &mut this.inner {
+            Inner::Simulated(id, path) => {
+                std::mem::take(path);
+                *id
+            }
+            Inner::Raw(_) => unreachable!("a host promise pushed in a test"),
+        }
     }
 
     /// The promised path, as the host sent it in the `PUSH_PROMISE`.
     pub fn path(&self) -> String {
-        self.raw.path()
+        match &self.inner {
+            Inner::Raw(raw) => raw.path(),
+            #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+            Inner::Simulated(_, path) => path.clone(),
+        }
     }
 
     /// Whether the client has already reset (refused) this promised stream.
@@ -110,6 +145,21 @@ impl Promised {
     /// [`Error::Refused`](crate::Error::Refused), so a costly response need
     /// not be built. Never blocks.
     pub fn is_refused(&self) -> bool {
-        self.raw.is_refused()
+        match &self.inner {
+            Inner::Raw(raw) => raw.is_refused(),
+            #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+            Inner::Simulated(_, path) => crate::testing::sim::is_refused(path),
+        }
+    }
+}
+
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+impl Drop for Promised {
+    /// Dropped unanswered: under `push_guest::testing`, the simulated
+    /// client's stream is cancelled, as push-host cancels it.
+    fn drop(&mut self) {
+        if let Inner::Simulated(id, _) = &self.inner {
+            crate::testing::sim::dropped(*id);
+        }
     }
 }

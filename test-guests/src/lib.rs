@@ -33,6 +33,7 @@ mod push_invalid;
 mod push_limit;
 mod push_spread;
 mod respond_twice;
+mod script;
 mod seed_slow;
 mod sleep;
 mod spin;
@@ -86,6 +87,7 @@ const ROUTES: &[(&str, Route)] = &[
     ("/spin-gate", gate::run_spinning),
     ("/page.css", page::run_asset),
     ("/page.js", page::run_asset),
+    ("/script", script::run),
 ];
 
 /// The behaviour for `path` (without query), if any.

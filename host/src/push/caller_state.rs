@@ -20,6 +20,7 @@ use crate::http2::validate;
 use crate::ops::metrics::Report;
 use crate::push::generated::{WitError, WitPushPromise, WitResponse};
 use crate::push::promised::{PromisedStream, reset_now};
+use push_rules::calls::{self, CallError};
 
 /// What the `caller` interface needs to know about the request being served.
 pub struct CallerState {
@@ -144,21 +145,42 @@ impl CallerState {
         self.owns = Some(scope);
     }
 
-    /// Checks a promise's request, including the tenant scope.
-    fn check_promise(&self, p: &WitPushPromise) -> Result<http::Request<()>, String> {
+    /// The rules' checks of a promise (`push_rules::calls::promise`), with
+    /// the tenant scope; `push_enabled`: the client takes pushes.
+    fn check_promise(&self, p: &WitPushPromise, push_enabled: bool) -> Result<http::Request<()>, CallError> {
         let origin = self
             .origin
             .get_or_init(|| validate::Origin::new(&self.scheme, &self.authority));
-        let request = validate::promise(origin, &p.method, &p.path, &p.headers)?;
-        if let Some(owns) = &self.owns
-            && !owns(&self.authority, &p.path)
-        {
-            return Err(format!(
+        let parent = calls::Parent {
+            responded: self.responded,
+            body_open: self.body_open.load(Ordering::Acquire),
+            promised: self.promised,
+            max_pushes: self.max_pushes,
+            push_enabled,
+        };
+        calls::promise(&parent, origin, &p.method, &p.path, &p.headers, || match &self.owns {
+            Some(owns) if !owns(&self.authority, &p.path) => Err(format!(
                 "{} routes to another tenant: a tenant may promise only its own paths (RFC 9113 section 10.4)",
                 p.path
-            ));
+            )),
+            _ => Ok(()),
+        })
+    }
+
+    /// A promise made while the client has push off: with early hints on,
+    /// its path is announced (a `103` and a `link` header) instead.
+    fn hint(&mut self, p: WitPushPromise) {
+        if self.early_hints && !self.hints.contains(&p.path) {
+            self.promised += 1;
+            self.hints.push(p.path.clone());
+            // The 103 waits for the end of the burst: the handle is
+            // parked where the request's task can send it.
+            if let Some(early) = &self.early
+                && let Some(Responder::H2(send)) = self.respond.take()
+            {
+                early.park(send, p.path);
+            }
         }
-        Ok(request)
     }
 
     /// `promise`: checks it and sends the PUSH_PROMISE (or, with push off,
@@ -183,14 +205,10 @@ impl CallerState {
             Some(Responder::H2(_)) => {}
             // HTTP/1.1 cannot push: the path becomes a `link` header.
             Some(Responder::Http1(_)) => {
-                if let Err(why) = c.check_promise(&p) {
-                    return Err(WitError::Invalid(why));
-                }
-                if c.promised >= c.max_pushes {
-                    return Err(WitError::LimitExceeded(format!(
-                        "at most {} pushes per request",
-                        c.max_pushes
-                    )));
+                match c.check_promise(&p, false) {
+                    Err(CallError::PushDisabled) => {}
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => unreachable!("push is off on HTTP/1.1"),
                 }
                 if !c.hints.contains(&p.path) {
                     c.promised += 1;
@@ -199,30 +217,14 @@ impl CallerState {
                 return Err(WitError::PushDisabled);
             }
         }
-        let request = match c.check_promise(&p) {
+        let request = match c.check_promise(&p, c.conn.push_enabled()) {
             Ok(r) => r,
-            Err(why) => return Err(WitError::Invalid(why)),
-        };
-        if c.promised >= c.max_pushes {
-            return Err(WitError::LimitExceeded(format!(
-                "at most {} pushes per request",
-                c.max_pushes
-            )));
-        }
-        if !c.conn.push_enabled() {
-            if c.early_hints && !c.hints.contains(&p.path) {
-                c.promised += 1;
-                c.hints.push(p.path.clone());
-                // The 103 waits for the end of the burst: the handle is
-                // parked where the request's task can send it.
-                if let Some(early) = &c.early
-                    && let Some(Responder::H2(send)) = c.respond.take()
-                {
-                    early.park(send, p.path);
-                }
+            Err(CallError::PushDisabled) => {
+                c.hint(p);
+                return Err(WitError::PushDisabled);
             }
-            return Err(WitError::PushDisabled);
-        }
+            Err(e) => return Err(e.into()),
+        };
         if !c.conn.diary_insert(&c.authority, &p.path) {
             tracing::info!(
                 "{}: promise {} refused: already pushed or requested on this connection",
@@ -244,11 +246,7 @@ impl CallerState {
         }
         let slot = match conn.try_reserve_push() {
             Ok(slot) => slot,
-            Err(max) => {
-                return Err(WitError::LimitExceeded(format!(
-                    "the client allows {max} concurrent pushed streams"
-                )));
-            }
+            Err(max) => return Err(calls::stream_limit(max).into()),
         };
         // The main body may have ended while this promise waited above: a
         // PUSH_PROMISE after the parent's END_STREAM breaks the connection.
@@ -286,13 +284,7 @@ impl CallerState {
     pub fn respond(&mut self, r: WitResponse) -> Result<(), WitError> {
         let c = self;
         c.unpark(true);
-        if c.responded {
-            return Err(WitError::AlreadyResponded);
-        }
-        let mut head = match validate::response(r.status, &r.headers, r.body.len()) {
-            Ok(head) => head,
-            Err(why) => return Err(WitError::Invalid(why)),
-        };
+        let mut head = calls::respond(c.responded, r.status, &r.headers, r.body.len())?;
         let mut send = match c.respond.take() {
             None => return Err(WitError::Closed),
             Some(Responder::H2(send)) => send,
@@ -515,10 +507,7 @@ impl PromisedStream {
     /// `push`: sends `r` on the promised stream (uncounted).
     pub fn push(mut self, r: WitResponse) -> Result<(), WitError> {
         let p = &mut self;
-        let head = match validate::response(r.status, &r.headers, r.body.len()) {
-            Ok(head) => head,
-            Err(why) => return Err(WitError::Invalid(why)),
-        };
+        let head = calls::push(r.status, &r.headers, r.body.len())?;
         let mut send = p.send.take().expect("a promised stream is pushed once");
         let slot = p.slot.take();
         let id = send.stream_id().as_u32();

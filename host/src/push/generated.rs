@@ -25,3 +25,17 @@ pub use bindings::push::handler::caller::{Host as CallerHost, HostPromised, add_
 pub use bindings::push::handler::types::{
     Error as WitError, Host as TypesHost, PushPromise as WitPushPromise, Request as WitRequest, Response as WitResponse,
 };
+
+impl From<push_rules::calls::CallError> for WitError {
+    fn from(e: push_rules::calls::CallError) -> WitError {
+        use push_rules::calls::CallError;
+        match e {
+            CallError::PushDisabled => WitError::PushDisabled,
+            CallError::Refused => WitError::Refused,
+            CallError::Invalid(why) => WitError::Invalid(why),
+            CallError::AlreadyResponded => WitError::AlreadyResponded,
+            CallError::Closed => WitError::Closed,
+            CallError::LimitExceeded(why) => WitError::LimitExceeded(why),
+        }
+    }
+}

@@ -36,3 +36,25 @@ fn stylesheet() -> Response {
 }
 
 push_guest::export!(Service);
+
+#[cfg(test)]
+mod tests {
+    use push_guest::testing::{self, Client};
+    use push_guest::{Error, Request};
+
+    #[test]
+    fn promises_responds_then_pushes_the_stylesheet() {
+        let out = testing::run::<super::Service>(Request::new("GET", "/"), &Client::new());
+        assert_eq!(out.promised(), ["/style.css"]);
+        assert!(out.response.as_ref().unwrap().body().starts_with(b"<!doctype html>"));
+        assert_eq!(out.pushes.len(), 1);
+        assert!(out.errors().is_empty());
+    }
+
+    #[test]
+    fn without_push_the_page_is_still_sent() {
+        let out = testing::run::<super::Service>(Request::new("GET", "/"), &Client::new().push(false));
+        assert_eq!(out.errors(), [("promise /style.css".to_string(), Error::PushDisabled)]);
+        assert!(out.response.is_some() && out.pushes.is_empty());
+    }
+}
