@@ -94,6 +94,24 @@ async fn serves_with_its_push(module: &Path, name: &str) {
     );
 }
 
+/// Runs the project's own tests as its README says (`command` in the
+/// project, push-host on PATH): they pass and their output says `passed`.
+fn passes_its_own_tests(module: &Path, command: &[&str], env: &[(&str, PathBuf)], passed: &str) {
+    let bin_dir = push_host_bin().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let mut test = Command::new(command[0]);
+    test.args(&command[1..]).current_dir(module.parent().unwrap()).env("PATH", path);
+    for (key, value) in env {
+        test.env(key, value);
+    }
+    let out = tokio::task::block_in_place(|| run_bounded(&mut test, Duration::from_secs(900)));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && all.contains(passed), "{command:?}:\n{all}");
+}
+
 /// The Rust templates build offline into a target directory of their own.
 fn rust_env() -> Vec<(&'static str, PathBuf)> {
     vec![
@@ -106,25 +124,14 @@ fn rust_env() -> Vec<(&'static str, PathBuf)> {
 async fn the_rust_template_builds_serves_and_pushes() {
     let module = tokio::task::block_in_place(|| new_and_build("my-rust-app", "rust", &rust_env()));
     serves_with_its_push(&module, "my-rust-app").await;
-    // Its own tests (push_guest::testing), as its README says: `cargo test`.
-    let mut test = Command::new("cargo");
-    test.arg("test").current_dir(module.parent().unwrap());
-    for (key, value) in rust_env() {
-        test.env(key, value);
-    }
-    let out = tokio::task::block_in_place(|| run_bounded(&mut test, Duration::from_secs(900)));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("test result: ok. 2 passed"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    passes_its_own_tests(&module, &["cargo", "test"], &rust_env(), "2 passed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rust_0_3_template_builds_serves_and_pushes() {
     let module = tokio::task::block_in_place(|| new_and_build("my-p3-app", "rust-0.3", &rust_env()));
     serves_with_its_push(&module, "my-p3-app").await;
+    passes_its_own_tests(&module, &["cargo", "test"], &rust_env(), "2 passed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,6 +142,7 @@ async fn the_python_template_builds_serves_and_pushes() {
     ));
     let module = tokio::task::block_in_place(|| new_and_build("my-py-app", "python", &[("COMPONENTIZE_PY", tool)]));
     serves_with_its_push(&module, "my-py-app").await;
+    passes_its_own_tests(&module, &["python3", "-m", "unittest", "-v"], &[], "Ran 2 tests");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,6 +151,7 @@ async fn the_javascript_template_builds_serves_and_pushes() {
     let module =
         tokio::task::block_in_place(|| new_and_build("my-js-app", "javascript", &[("PUSH_HOST_JS_TOOLS", tools)]));
     serves_with_its_push(&module, "my-js-app").await;
+    passes_its_own_tests(&module, &["node", "--test"], &[], "# pass 2");
 }
 
 /// A name that cannot be a package, or a directory already used, is

@@ -72,6 +72,7 @@ const RUST_03: &[File] = &[
     // The toolchain push-guest is built and tested with.
     file("rust-toolchain.toml", shared!("rust-toolchain.toml")),
     file("src/lib.rs", template!("rust-0.3", "src/lib.rs")),
+    file("tests/call.rs", template!("rust-0.3", "tests/call.rs")),
     script("build.sh", template!("rust-0.3", "build.sh")),
     file("README.md", template!("rust-0.3", "README.md")),
     file(".gitignore", "/target\n*.wasm\n"),
@@ -79,6 +80,7 @@ const RUST_03: &[File] = &[
 
 const PYTHON: &[File] = &[
     file("app.py", template!("python", "app.py")),
+    file("test_app.py", template!("python", "test_app.py")),
     script("build.sh", template!("python", "build.sh")),
     file("README.md", template!("python", "README.md")),
     file(
@@ -92,6 +94,7 @@ const PYTHON: &[File] = &[
 
 const JAVASCRIPT: &[File] = &[
     file("app.js", template!("javascript", "app.js")),
+    file("app.test.mjs", template!("javascript", "app.test.mjs")),
     script("build.sh", template!("javascript", "build.sh")),
     file("README.md", template!("javascript", "README.md")),
     file("push-guest.js", shared!("guest-sdk/js/push-guest.js")),
