@@ -103,12 +103,18 @@ fn passes_its_own_tests(module: &Path, command: &[&str], env: &[(&str, PathBuf)]
     )
     .unwrap();
     let mut test = Command::new(command[0]);
-    test.args(&command[1..]).current_dir(module.parent().unwrap()).env("PATH", path);
+    test.args(&command[1..])
+        .current_dir(module.parent().unwrap())
+        .env("PATH", path);
     for (key, value) in env {
         test.env(key, value);
     }
     let out = tokio::task::block_in_place(|| run_bounded(&mut test, Duration::from_secs(900)));
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success() && all.contains(passed), "{command:?}:\n{all}");
 }
 
