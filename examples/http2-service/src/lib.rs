@@ -53,3 +53,51 @@ impl Handler for Http2Service {
 
 push_guest::export!(Http2Service);
 // ANCHOR_END: handler
+
+// ANCHOR: tests
+#[cfg(test)]
+mod tests {
+    use push_guest::testing::{self, Client};
+    use push_guest::{Error, Request};
+
+    fn seed_request() -> Request {
+        Request::new("GET", "/http2Service")
+    }
+
+    #[test]
+    fn promises_responds_then_pushes_each_resource() {
+        let out = testing::run::<super::Http2Service>(seed_request(), &Client::new());
+        assert_eq!(out.promised(), ["/resource1", "/resource2", "/resource3"]);
+        let main = out.response.as_ref().expect("a response");
+        assert_eq!(main.body(), br#"{"response":{"name":"main resource"}}"#);
+        let pushed: Vec<&str> = out.pushes.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(pushed, ["/resource1", "/resource2", "/resource3"]);
+        assert_eq!(out.pushes[1].1.body(), br#"{"push":{"name":"resource2"}}"#);
+        assert!(out.errors().is_empty());
+    }
+
+    #[test]
+    fn a_refused_promise_is_not_pushed_and_the_rest_are() {
+        let out = testing::run::<super::Http2Service>(seed_request(), &Client::new().refuse("/resource2"));
+        assert_eq!(out.errors(), [("push /resource2 200".to_string(), Error::Refused)]);
+        assert_eq!(out.pushes.len(), 2);
+    }
+
+    #[test]
+    fn without_push_only_the_main_response_is_sent() {
+        let out = testing::run::<super::Http2Service>(seed_request(), &Client::new().push(false));
+        assert_eq!(out.errors().len(), 3);
+        assert!(out.errors().iter().all(|(_, e)| *e == Error::PushDisabled));
+        assert!(out.response.is_some() && out.pushes.is_empty());
+        // push-host announces them as early hints instead.
+        assert_eq!(out.hints, ["/resource1", "/resource2", "/resource3"]);
+    }
+
+    #[test]
+    fn past_the_client_s_stream_limit_the_last_promise_fails() {
+        let out = testing::run::<super::Http2Service>(seed_request(), &Client::new().max_concurrent_pushes(2));
+        assert_eq!(out.promised(), ["/resource1", "/resource2"]);
+        assert!(matches!(&out.errors()[0], (call, Error::LimitExceeded(_)) if call == "promise /resource3"));
+    }
+}
+// ANCHOR_END: tests
