@@ -70,7 +70,11 @@ fn run_block(lang: &str, lines: &[String]) -> String {
     ];
     let script = format!("set -euo pipefail\n{}\n", lines.join("\n"));
     let mut bash = Command::new("bash");
-    bash.arg("-c").arg(&script).current_dir(&dir).env("PATH", path).envs(env);
+    bash.arg("-c")
+        .arg(&script)
+        .current_dir(&dir)
+        .env("PATH", path)
+        .envs(env);
     let out = run_bounded(&mut bash, Duration::from_secs(900));
     let all = format!(
         "{}{}",
@@ -83,11 +87,13 @@ fn run_block(lang: &str, lines: &[String]) -> String {
 
 #[test]
 fn the_book_s_walk_through_gives_a_tested_pushing_handler_in_every_language() {
-    let book = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/src/getting-started.md")).unwrap();
+    let book =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/src/getting-started.md")).unwrap();
     for lang in LANGS {
         let lines = block(&book, lang);
         assert!(
-            lines.iter().any(|l| l.starts_with("push-host new ")) && lines.iter().any(|l| l.starts_with("push-host call ")),
+            lines.iter().any(|l| l.starts_with("push-host new "))
+                && lines.iter().any(|l| l.starts_with("push-host call ")),
             "{lang}: the block does not start a project and call it: {lines:?}"
         );
         let output = run_block(lang, &lines);
