@@ -6,8 +6,11 @@
 //! - [`new`]: `push-host new`, a ready project from a template inside the
 //!   binary.
 //!
+//! - [`cli`]: their flags and entry points for the binary.
+//!
 //! (`--watch`, which reloads a module as it is rebuilt, is a way of
 //! serving: [`crate::tenants::watch`].)
 
 pub mod call;
+pub mod cli;
 pub mod new;

@@ -68,12 +68,13 @@ const RUST: &[File] = &[
 
 const RUST_03: &[File] = &[
     file("Cargo.toml", template!("rust-0.3", "Cargo.toml")),
-    file("build.rs", template!("rust-0.3", "build.rs")),
+    // The build script and the linker arguments are the Rust template's.
+    file("build.rs", template!("rust", "build.rs")),
     // The toolchain push-guest is built and tested with.
     file("rust-toolchain.toml", shared!("rust-toolchain.toml")),
     file("src/lib.rs", template!("rust-0.3", "src/lib.rs")),
     file("tests/call.rs", template!("rust-0.3", "tests/call.rs")),
-    script("build.sh", template!("rust-0.3", "build.sh")),
+    script("build.sh", template!("rust", "build.sh")),
     file("README.md", template!("rust-0.3", "README.md")),
     file(".gitignore", "/target\n*.wasm\n"),
 ];
