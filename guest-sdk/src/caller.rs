@@ -39,7 +39,7 @@ impl Caller {
     pub fn promise(&self, promise: PushPromise) -> Result<Promised, Error> {
         #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
         {
-            crate::testing::sim::promise(promise).map(|(id, path)| Promised::simulated(id, path))
+            crate::sim::promise(promise).map(|(id, path)| Promised::simulated(id, path))
         }
         #[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
         {
@@ -58,7 +58,7 @@ impl Caller {
     pub fn respond(&self, response: Response) -> Result<(), Error> {
         #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
         {
-            crate::testing::sim::respond(response)
+            crate::sim::respond(response)
         }
         #[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
         {
@@ -78,7 +78,7 @@ impl Caller {
     pub fn push(&self, promised: Promised, response: Response) -> Result<(), Error> {
         #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
         {
-            crate::testing::sim::push(promised.into_simulated(), response)
+            crate::sim::push(promised.into_simulated(), response)
         }
         #[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
         {

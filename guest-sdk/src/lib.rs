@@ -98,6 +98,8 @@ mod promise;
 mod request;
 mod response;
 #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+mod sim;
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
 pub mod testing;
 
 #[doc(hidden)]

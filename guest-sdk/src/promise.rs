@@ -148,7 +148,7 @@ impl Promised {
         match &self.inner {
             Inner::Raw(raw) => raw.is_refused(),
             #[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
-            Inner::Simulated(_, path) => crate::testing::sim::is_refused(path),
+            Inner::Simulated(_, path) => crate::sim::is_refused(path),
         }
     }
 }
@@ -159,7 +159,7 @@ impl Drop for Promised {
     /// client's stream is cancelled, as push-host cancels it.
     fn drop(&mut self) {
         if let Inner::Simulated(id, _) = &self.inner {
-            crate::testing::sim::dropped(*id);
+            crate::sim::dropped(*id);
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The simulated request the [`Caller`](crate::Caller) methods reach under
-//! `push_guest::testing`: the rules are `push-rules`' (as the host's), the
+//! The simulated client and request the [`Caller`](crate::Caller) methods
+//! reach under `push_guest::testing` (whose API re-exports [`Client`],
+//! [`Call`] and [`Outcome`] from here): the rules are `push-rules`' (as the host's), the
 //! connection's part (push diary, stream limit, resets) is simulated the
 //! way push-host answers it.
 
@@ -8,8 +9,125 @@ use std::cell::RefCell;
 use push_rules::calls::{self, CallError, Parent};
 use push_rules::fields::Origin;
 
-use super::{Call, Client, Outcome};
 use crate::{Error, PushPromise, Request, Response};
+
+/// The simulated client, and push-host's limits for the request.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub(crate) push: bool,
+    pub(crate) refuse: Vec<String>,
+    pub(crate) max_concurrent_pushes: usize,
+    pub(crate) max_pushes: u32,
+    pub(crate) has: Vec<String>,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl Client {
+    /// Push on, no refusals, 100 concurrent pushed streams (a browser's
+    /// SETTINGS), push-host's default of 32 promises per request.
+    pub fn new() -> Client {
+        Client {
+            push: true,
+            refuse: Vec::new(),
+            max_concurrent_pushes: 100,
+            max_pushes: 32,
+            has: Vec::new(),
+        }
+    }
+
+    /// Whether the client takes pushes (SETTINGS_ENABLE_PUSH).
+    pub fn push(mut self, on: bool) -> Client {
+        self.push = on;
+        self
+    }
+
+    /// The client resets the promise of `path` as it arrives: `push`
+    /// answers [`Error::Refused`] and [`Promised::is_refused`](crate::Promised::is_refused)
+    /// is `true`.
+    pub fn refuse(mut self, path: impl Into<String>) -> Client {
+        self.refuse.push(path.into());
+        self
+    }
+
+    /// The client's limit of pushed streams open at once (promised and
+    /// not yet pushed).
+    pub fn max_concurrent_pushes(mut self, max: usize) -> Client {
+        self.max_concurrent_pushes = max;
+        self
+    }
+
+    /// push-host's `--max-pushes` (promises per request).
+    pub fn max_pushes(mut self, max: u32) -> Client {
+        self.max_pushes = max;
+        self
+    }
+
+    /// The client already has `path` on this connection (pushed or
+    /// requested before): promising it answers [`Error::Refused`], as
+    /// push-host's push diary does. A `GET` or `HEAD` request's own path counts too.
+    pub fn already_has(mut self, path: impl Into<String>) -> Client {
+        self.has.push(path.into());
+        self
+    }
+}
+
+/// One call the handler made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// `promise`, of this request.
+    Promise(PushPromise),
+    /// `respond`, with this status.
+    Respond(u16),
+    /// `push` on the promise of this path, with this status.
+    Push(String, u16),
+}
+
+impl Call {
+    /// `promise PATH`, `respond STATUS`, `push PATH STATUS`.
+    pub fn describe(&self) -> String {
+        match self {
+            Call::Promise(p) => format!("promise {}", p.path()),
+            Call::Respond(status) => format!("respond {status}"),
+            Call::Push(path, status) => format!("push {path} {status}"),
+        }
+    }
+}
+
+/// What the handler did for one request.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Every call, in order, with the answer it got.
+    pub calls: Vec<(Call, Result<(), Error>)>,
+    /// The promises sent, in order.
+    pub promises: Vec<PushPromise>,
+    /// The main response, if one was sent.
+    pub response: Option<Response>,
+    /// The pushed responses, by promised path, in the order pushed.
+    pub pushes: Vec<(String, Response)>,
+    /// Paths promised while push was off: announced as early hints (a
+    /// `103` and `link` headers) by push-host.
+    pub hints: Vec<String>,
+}
+
+impl Outcome {
+    /// The promised paths, in order.
+    pub fn promised(&self) -> Vec<&str> {
+        self.promises.iter().map(PushPromise::path).collect()
+    }
+
+    /// Each failed call (as [`Call::describe`] says it) with its error.
+    pub fn errors(&self) -> Vec<(String, Error)> {
+        self.calls
+            .iter()
+            .filter_map(|(call, result)| result.clone().err().map(|e| (call.describe(), e)))
+            .collect()
+    }
+}
 
 /// One request being handled.
 struct Sim {
