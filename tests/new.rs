@@ -10,18 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Host, h2c, push_host_bin, run_bounded, target_dir};
-
-/// A version pinned in scripts/lib/tools.sh (`NAME=VERSION`).
-fn pinned(name: &str) -> String {
-    let tools = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/tools.sh")).unwrap();
-    let prefix = format!("{name}=");
-    tools
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("{name} not in tools.sh"))
-        .to_string()
-}
+use support::{Host, author, h2c, push_host_bin, run_bounded};
 
 /// Runs `push-host new NAME --lang LANG` in a fresh directory, then the
 /// project's `build.sh` with `env`; the built component's path.
@@ -97,15 +86,10 @@ async fn serves_with_its_push(module: &Path, name: &str) {
 /// Runs the project's own tests as its README says (`command` in the
 /// project, push-host on PATH): they pass and their output says `passed`.
 fn passes_its_own_tests(module: &Path, command: &[&str], env: &[(&str, PathBuf)], passed: &str) {
-    let bin_dir = push_host_bin().parent().unwrap().to_path_buf();
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .unwrap();
     let mut test = Command::new(command[0]);
     test.args(&command[1..])
         .current_dir(module.parent().unwrap())
-        .env("PATH", path);
+        .env("PATH", author::path_with_push_host());
     for (key, value) in env {
         test.env(key, value);
     }
@@ -118,46 +102,37 @@ fn passes_its_own_tests(module: &Path, command: &[&str], env: &[(&str, PathBuf)]
     assert!(out.status.success() && all.contains(passed), "{command:?}:\n{all}");
 }
 
-/// The Rust templates build offline into a target directory of their own.
-fn rust_env() -> Vec<(&'static str, PathBuf)> {
-    vec![
-        ("CARGO_TARGET_DIR", target_dir().join("templates")),
-        ("CARGO_NET_OFFLINE", PathBuf::from("true")),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rust_template_builds_serves_and_pushes() {
-    let module = tokio::task::block_in_place(|| new_and_build("my-rust-app", "rust", &rust_env()));
+    let module = tokio::task::block_in_place(|| new_and_build("my-rust-app", "rust", &author::toolchains()));
     serves_with_its_push(&module, "my-rust-app").await;
-    passes_its_own_tests(&module, &["cargo", "test"], &rust_env(), "2 passed");
+    passes_its_own_tests(&module, &["cargo", "test"], &author::toolchains(), "2 passed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rust_0_3_template_builds_serves_and_pushes() {
-    let module = tokio::task::block_in_place(|| new_and_build("my-p3-app", "rust-0.3", &rust_env()));
+    let module = tokio::task::block_in_place(|| new_and_build("my-p3-app", "rust-0.3", &author::toolchains()));
     serves_with_its_push(&module, "my-p3-app").await;
-    passes_its_own_tests(&module, &["cargo", "test"], &rust_env(), "2 passed");
+    passes_its_own_tests(&module, &["cargo", "test"], &author::toolchains(), "2 passed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_template_builds_serves_and_pushes() {
-    let tool = target_dir().join(format!(
-        "tools/componentize-py-{}/bin/componentize-py",
-        pinned("COMPONENTIZE_PY_VERSION")
-    ));
-    let module = tokio::task::block_in_place(|| new_and_build("my-py-app", "python", &[("COMPONENTIZE_PY", tool)]));
+    let module = tokio::task::block_in_place(|| new_and_build("my-py-app", "python", &author::toolchains()));
     serves_with_its_push(&module, "my-py-app").await;
-    passes_its_own_tests(&module, &["python3", "-m", "unittest", "-v"], &[], "Ran 2 tests");
+    passes_its_own_tests(
+        &module,
+        &["python3", "-m", "unittest", "-v"],
+        &author::toolchains(),
+        "Ran 2 tests",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_javascript_template_builds_serves_and_pushes() {
-    let tools = target_dir().join(format!("tools/componentize-js-{}", pinned("COMPONENTIZE_JS_VERSION")));
-    let module =
-        tokio::task::block_in_place(|| new_and_build("my-js-app", "javascript", &[("PUSH_HOST_JS_TOOLS", tools)]));
+    let module = tokio::task::block_in_place(|| new_and_build("my-js-app", "javascript", &author::toolchains()));
     serves_with_its_push(&module, "my-js-app").await;
-    passes_its_own_tests(&module, &["node", "--test"], &[], "# pass 2");
+    passes_its_own_tests(&module, &["node", "--test"], &author::toolchains(), "# pass 2");
 }
 
 /// A name that cannot be a package, or a directory already used, is

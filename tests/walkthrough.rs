@@ -11,11 +11,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{push_host_bin, run_bounded, target_dir};
+use support::{author, run_bounded};
 
 const LANGS: [&str; 4] = ["rust", "rust-0.3", "python", "javascript"];
 
@@ -33,48 +33,17 @@ fn block(book: &str, lang: &str) -> Vec<String> {
         .collect()
 }
 
-/// A version pinned in scripts/lib/tools.sh.
-fn pinned(name: &str) -> String {
-    let tools = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/tools.sh")).unwrap();
-    tools
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("{name} not in tools.sh"))
-        .to_string()
-}
-
 fn run_block(lang: &str, lines: &[String]) -> String {
     let dir = std::env::temp_dir().join(format!("push-host-walkthrough-{}-{lang}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let bin_dir = push_host_bin().parent().unwrap().to_path_buf();
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .unwrap();
-    let tools = target_dir().join("tools");
-    let env: [(&str, PathBuf); 4] = [
-        ("CARGO_TARGET_DIR", target_dir().join("templates")),
-        ("CARGO_NET_OFFLINE", PathBuf::from("true")),
-        (
-            "COMPONENTIZE_PY",
-            tools.join(format!(
-                "componentize-py-{}/bin/componentize-py",
-                pinned("COMPONENTIZE_PY_VERSION")
-            )),
-        ),
-        (
-            "PUSH_HOST_JS_TOOLS",
-            tools.join(format!("componentize-js-{}", pinned("COMPONENTIZE_JS_VERSION"))),
-        ),
-    ];
     let script = format!("set -euo pipefail\n{}\n", lines.join("\n"));
     let mut bash = Command::new("bash");
     bash.arg("-c")
         .arg(&script)
         .current_dir(&dir)
-        .env("PATH", path)
-        .envs(env);
+        .env("PATH", author::path_with_push_host())
+        .envs(author::toolchains());
     let out = run_bounded(&mut bash, Duration::from_secs(900));
     let all = format!(
         "{}{}",

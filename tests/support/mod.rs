@@ -6,6 +6,7 @@
 //! wasm32-wasip2`) before `cargo test` runs.
 #![allow(dead_code)]
 
+pub mod author;
 pub mod gate;
 pub mod h2c;
 pub mod nghttp;
